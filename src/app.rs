@@ -1,0 +1,279 @@
+//! The edges: runs a parsed command line and maps every outcome to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{AwsArgs, Cli, Command, EvaluateArgs, OutputArgs, PolicyArgs, ScanArgs};
+use crate::collect::{self, CollectOptions};
+use crate::engine;
+use crate::inventory::Snapshot;
+use crate::policy::{self, Policy, PolicySource};
+use crate::report::{self, Format, Report};
+use crate::rules;
+
+/// Exit code for invalid invocation or input: nothing was evaluated.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Runs the command; `Ok` carries the exit code, `Err` means exit 2.
+pub fn run(cli: Cli) -> Result<u8> {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Rules => {
+            print!("{}", rules_table());
+            Ok(0)
+        }
+        Command::Explain { rule } => {
+            print!("{}", explain(&rule)?);
+            Ok(0)
+        }
+        Command::CheckPolicy { files } => {
+            let p = load_policy(&files)?;
+            println!(
+                "{}: valid; {} rule{} enabled{}.",
+                files.join(", "),
+                p.rules.len(),
+                if p.rules.len() == 1 { "" } else { "s" },
+                if p.regions.is_empty() {
+                    String::new()
+                } else {
+                    format!(", regions {}", p.regions.join(", "))
+                }
+            );
+            Ok(0)
+        }
+        Command::Evaluate(args) => evaluate(args),
+        Command::Scan(args) => runtime()?.block_on(scan(args)),
+        Command::Collect(args) => {
+            let policy = load_policy(&args.policy.policies)?;
+            runtime()?.block_on(async {
+                let snap = collect_snapshot(&args.aws, &policy).await?;
+                write_file(Path::new(&args.out), snap.to_json().as_bytes())?;
+                let n = snap.errors.len();
+                eprintln!(
+                    "infraverify: wrote {} ({} region{}, {} collection error{})",
+                    args.out,
+                    snap.regions.len(),
+                    if snap.regions.len() == 1 { "" } else { "s" },
+                    n,
+                    if n == 1 { "" } else { "s" }
+                );
+                for e in &snap.errors {
+                    eprintln!("  {e}");
+                }
+                Ok(if n == 0 {
+                    0
+                } else {
+                    engine::Outcome::Incomplete.code()
+                })
+            })
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Reads and validates the policy files (the embedded default when none is given).
+pub fn load_policy(files: &[String]) -> Result<Policy> {
+    let sources = if files.is_empty() {
+        vec![PolicySource::embedded_default()]
+    } else {
+        files
+            .iter()
+            .map(|f| PolicySource::read(f).with_context(|| format!("cannot read policy file {f}")))
+            .collect::<Result<Vec<_>>>()?
+    };
+    policy::load(&sources).map_err(anyhow::Error::new)
+}
+
+async fn collect_snapshot(aws: &AwsArgs, policy: &Policy) -> Result<Snapshot> {
+    let mut opts = CollectOptions {
+        regions: aws.regions.clone(),
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone().filter(|e| !e.is_empty()),
+        call_timeout: Duration::from_secs(aws.call_timeout),
+        concurrency: aws.concurrency as usize,
+    };
+    for r in &opts.regions {
+        if !policy::is_region_name(r) {
+            bail!("--region {r:?} is not an AWS region name such as \"eu-central-1\"");
+        }
+    }
+    if opts.regions.is_empty() {
+        opts.regions = policy.regions.clone();
+    }
+    if opts.regions.is_empty() {
+        let cfg = collect::sdk_config(&opts, None).await;
+        match cfg.region() {
+            Some(r) => opts.regions.push(r.to_string()),
+            None => bail!(
+                "no region to scan: pass --region, list regions in the policy's [policy] table, or set AWS_REGION"
+            ),
+        }
+    }
+    opts.regions.sort();
+    opts.regions.dedup();
+    tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
+    Ok(collect::collect(&opts).await)
+}
+
+async fn scan(args: ScanArgs) -> Result<u8> {
+    let ScanArgs {
+        policy: p,
+        aws,
+        output,
+        save_snapshot,
+    } = args;
+    let policy = load_policy(&p.policies)?;
+    // Check where reports go before spending minutes on collection.
+    check_out_dir(&output)?;
+    let snap = collect_snapshot(&aws, &policy).await?;
+    if let Some(path) = &save_snapshot {
+        write_file(Path::new(path), snap.to_json().as_bytes())?;
+    }
+    report_on(&policy, &snap, &output)
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<u8> {
+    let EvaluateArgs {
+        snapshot,
+        policy: PolicyArgs { policies },
+        output,
+        no_probes: _,
+    } = args;
+    let policy = load_policy(&policies)?;
+    let snap = Snapshot::load(&snapshot)?;
+    check_out_dir(&output)?;
+    report_on(&policy, &snap, &output)
+}
+
+fn check_out_dir(output: &OutputArgs) -> Result<()> {
+    if output.formats.iter().any(|f| f.file_name().is_some()) {
+        let dir = Path::new(&output.out_dir);
+        if dir.exists() && !dir.is_dir() {
+            bail!("--out-dir {} exists and is not a directory", output.out_dir);
+        }
+    }
+    Ok(())
+}
+
+fn report_on(policy: &Policy, snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
+    let findings = engine::evaluate(policy, snap);
+    let outcome = engine::outcome(&findings, output.fail_on);
+    let report = Report::new(snap, &policy.files, findings, outcome);
+    let mut formats = output.formats.clone();
+    if formats.is_empty() {
+        formats.push(Format::Table);
+    }
+    formats.sort();
+    formats.dedup();
+    for format in formats {
+        match format {
+            Format::Table => {
+                let stdout = std::io::stdout();
+                let tty = stdout.is_terminal();
+                let style = report::table::Style {
+                    color: tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                    width: if tty { terminal_width() } else { None },
+                };
+                let mut lock = stdout.lock();
+                lock.write_all(report::table::render(&report, style).as_bytes())?;
+                lock.flush()?;
+            }
+            Format::Json => {
+                let path =
+                    Path::new(&output.out_dir).join(format.file_name().expect("json is a file"));
+                write_file(&path, report::json::render(&report).as_bytes())?;
+            }
+        }
+    }
+    Ok(outcome.code())
+}
+
+fn terminal_width() -> Option<u16> {
+    comfy_table::Table::new().width().filter(|w| *w >= 60)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    report::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `infraverify rules`: every rule as a table.
+pub fn rules_table() -> String {
+    let mut rows: Vec<&rules::RuleMeta> = rules::RULES.iter().map(|r| r.meta()).collect();
+    rows.sort_by_key(|m| {
+        (
+            m.controls
+                .first()
+                .map(|c| crate::checklist::control_order(c)),
+            m.id,
+        )
+    });
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.force_no_tty();
+    t.set_header(vec!["Rule", "Controls", "Severity", "Title"]);
+    for m in &rows {
+        t.add_row(vec![
+            m.id.to_string(),
+            m.controls.join(", "),
+            m.severity.to_string(),
+            m.title.to_string(),
+        ]);
+    }
+    format!(
+        "{t}\n{} rules. `infraverify explain RULE` prints one's documentation.\n",
+        rows.len()
+    )
+}
+
+/// `infraverify explain RULE`: the doc page with its generated parameter table.
+pub fn explain(id: &str) -> Result<String> {
+    let Some(rule) = rules::find(id) else {
+        let hint = policy::diag::closest(id, rules::RULES.iter().map(|r| r.meta().id))
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_else(|| "; `infraverify rules` lists every rule".to_string());
+        bail!("unknown rule `{id}`{hint}");
+    };
+    let m = rule.meta();
+    let mut out = m.doc.trim_end().to_string();
+    out.push_str("\n\n## Parameters\n\n");
+    let params = rule.param_docs();
+    out.push_str(&format!(
+        "Enable the rule with a `[rules.{}]` table in a policy file. Every rule also takes \
+         `severity` (default `{}`).\n\n",
+        m.id, m.severity
+    ));
+    if params.is_empty() {
+        out.push_str("This rule has no other parameters.\n");
+    } else {
+        out.push_str("| key | type | default | meaning |\n|---|---|---|---|\n");
+        for p in params {
+            out.push_str(&format!(
+                "| `{}` | {} | `{}` | {} |\n",
+                p.key, p.ty, p.default, p.doc
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! The command line (clap derive). Doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::finding::Severity;
+use crate::report::Format;
+
+/// Verifies live AWS infrastructure against an operations checklist, read-only, and reports
+/// PASS / FAIL / ERROR per control.
+///
+/// Exit codes: 0 no fail at or above --fail-on; 1 violations; 2 invalid invocation or input
+/// (nothing was evaluated); 3 scan incomplete (some controls are ERROR, no violation reached
+/// the threshold).
+#[derive(Debug, Parser)]
+#[command(name = "infraverify", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log progress to standard error (-v for info, -vv for debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect from AWS, evaluate the policy, and report.
+    Scan(ScanArgs),
+    /// Collect from AWS into a snapshot file, without evaluating.
+    Collect(CollectArgs),
+    /// Evaluate a snapshot offline: no network access at all.
+    Evaluate(EvaluateArgs),
+    /// List every rule: id, checklist controls, severity, title.
+    Rules,
+    /// Print a rule's documentation and parameters.
+    Explain {
+        /// The rule id, as `infraverify rules` lists it.
+        rule: String,
+    },
+    /// Validate policy files; exit 0 if valid, 2 with located errors if not.
+    CheckPolicy {
+        /// The policy files (TOML).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// A policy file (repeatable). Default: the embedded policies/lifetimecircle.toml.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// A region to scan (repeatable). Default: the policy's regions, else the AWS config's.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    /// The AWS profile to use (SSO profiles work). Default: the standard credential chain.
+    #[arg(long, value_name = "PROFILE", env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this endpoint, such as an emulator.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Seconds allowed for one attempt of one AWS call; a call with retries gets twice that.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub call_timeout: u64,
+
+    /// AWS calls in flight at once, across all regions and services.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: u64,
+
+    /// Skip live TLS/DNS/HTTP probes (their controls become skipped).
+    #[arg(long)]
+    pub no_probes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format (repeatable): table on standard output, json as report.json in
+    /// --out-dir. Default: table.
+    #[arg(long = "format", value_enum, value_name = "FORMAT")]
+    pub formats: Vec<Format>,
+
+    /// Directory for report files.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out_dir: String,
+
+    /// The lowest severity whose failures make the exit code 1.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
+    pub fail_on: Severity,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Also write the collected snapshot to this file, for `evaluate` later.
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Where to write the snapshot (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A snapshot written by `collect` or `scan --save-snapshot`.
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Skip live-probe controls (they become skipped).
+    #[arg(long)]
+    pub no_probes: bool,
+}

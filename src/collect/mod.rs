@@ -1,0 +1,464 @@
+//! Collection: the only code that calls AWS. One collector per service, run concurrently
+//! over regions × services under one concurrency bound, with the SDK's adaptive retry and
+//! a timeout on every call. A failed call becomes [`Observed::Unavailable`] with its
+//! [`CollectError`], and an entry in the snapshot's `errors`; nothing that could not be
+//! read ever looks like "not configured".
+//!
+//! Read-only by construction: only `Describe*`, `List*` and `Get*` operations (and STS
+//! `GetCallerIdentity`) appear here; a test fails the build otherwise.
+
+pub mod ec2;
+pub mod ecs;
+pub mod elbv2;
+pub mod rds;
+pub mod sts;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::Semaphore;
+
+use crate::inventory::{
+    CollectError, CollectionInfo, ErrorKind, Observed, RegionInventory, Snapshot, ToolInfo,
+    SNAPSHOT_SCHEMA,
+};
+
+/// What to collect and how.
+#[derive(Clone, Debug)]
+pub struct CollectOptions {
+    pub regions: Vec<String>,
+    /// A named profile from the AWS config files; `None` uses the default chain.
+    pub profile: Option<String>,
+    /// Send every call to this endpoint (an emulator); `AWS_ENDPOINT_URL` works too.
+    pub endpoint_url: Option<String>,
+    /// Time allowed for one attempt of one API call; a call with retries gets twice that.
+    pub call_timeout: Duration,
+    /// API calls in flight at once, across all regions and services.
+    pub concurrency: usize,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            regions: Vec::new(),
+            profile: None,
+            endpoint_url: None,
+            call_timeout: Duration::from_secs(20),
+            concurrency: 16,
+        }
+    }
+}
+
+/// Loads the AWS configuration: credentials and region from the standard chain
+/// (environment, profile, SSO, web identity, instance role), with adaptive retry and
+/// timeouts on every call.
+pub async fn sdk_config(opts: &CollectOptions, region: Option<&str>) -> SdkConfig {
+    let attempt = opts.call_timeout;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(attempt.min(Duration::from_secs(5)))
+                .read_timeout(attempt)
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(attempt * 2)
+                .build(),
+        );
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(e) = &opts.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    loader.load().await
+}
+
+/// Shared by every collector: bounds concurrency and puts a hard limit on each call, in
+/// case something below the SDK's own timeouts never returns.
+#[derive(Clone)]
+pub struct Ctx {
+    sem: Arc<Semaphore>,
+    backstop: Duration,
+    pub region: String,
+}
+
+impl Ctx {
+    pub fn new(opts: &CollectOptions, region: &str, sem: Arc<Semaphore>) -> Self {
+        Ctx {
+            sem,
+            backstop: opts.call_timeout * 2 + Duration::from_secs(2),
+            region: region.to_string(),
+        }
+    }
+
+    /// Awaits one API call (or one page of one) under the concurrency bound and the
+    /// backstop timeout, classifying any failure.
+    pub async fn call<T, E, F>(&self, op: &'static str, fut: F) -> Result<T, CollectError>
+    where
+        F: std::future::Future<
+            Output = Result<T, SdkError<E, aws_smithy_http_response::HttpResponse>>,
+        >,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let _permit = self.sem.acquire().await.expect("semaphore is never closed");
+        match tokio::time::timeout(self.backstop, fut).await {
+            Err(_) => Err(self.error(
+                op,
+                ErrorKind::Timeout,
+                format!("no answer within {:?}", self.backstop),
+            )),
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify(op, &self.region, &e)),
+        }
+    }
+
+    pub fn error(&self, op: &str, kind: ErrorKind, message: String) -> CollectError {
+        CollectError {
+            source: op.to_string(),
+            region: Some(self.region.clone()),
+            kind,
+            message,
+        }
+    }
+}
+
+/// The HTTP response type the SDK's errors carry.
+pub mod aws_smithy_http_response {
+    pub type HttpResponse = aws_sdk_ec2::config::http::HttpResponse;
+}
+
+/// Follows a paginator to its end, each page under [`Ctx::call`]. Evaluates to
+/// `Result<Vec<Output>, CollectError>`.
+#[macro_export]
+macro_rules! paginate {
+    ($ctx:expr, $op:expr, $stream:expr) => {{
+        let mut stream = $stream;
+        let mut pages = Vec::new();
+        let mut failed = None;
+        loop {
+            match $ctx
+                .call($op, async { stream.next().await.transpose() })
+                .await
+            {
+                Ok(Some(page)) => pages.push(page),
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(pages),
+        }
+    }};
+}
+
+const CREDENTIAL_CODES: &[&str] = &[
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "MissingAuthenticationToken",
+];
+const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "Forbidden",
+];
+const THROTTLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+];
+const UNSUPPORTED_CODES: &[&str] = &[
+    "InvalidAction",
+    "UnknownOperationException",
+    "UnsupportedOperation",
+    "OptInRequired",
+    "NotImplemented",
+];
+
+/// Keeps an error message short and on one line.
+fn tidy(s: &str) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = one_line.chars().take(300).collect();
+    if one_line.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
+/// Turns an SDK error into data: what kind of failure, in words a user can act on.
+pub fn classify<E>(
+    op: &str,
+    region: &str,
+    err: &SdkError<E, aws_smithy_http_response::HttpResponse>,
+) -> CollectError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let full = tidy(&DisplayErrorContext(err).to_string());
+    let (kind, message) = match err {
+        SdkError::TimeoutError(_) => (ErrorKind::Timeout, "the call timed out".to_string()),
+        SdkError::DispatchFailure(d) => {
+            if d.is_timeout() {
+                (ErrorKind::Timeout, format!("the call timed out ({full})"))
+            } else if full.contains("credential") || full.contains("identity") {
+                (
+                    ErrorKind::Credentials,
+                    format!("no usable AWS credentials ({full})"),
+                )
+            } else if d.is_io() {
+                (
+                    ErrorKind::Unreachable,
+                    format!("the endpoint could not be reached ({full})"),
+                )
+            } else {
+                (ErrorKind::Other, full.clone())
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
+            if full.contains("credential") || full.contains("identity") {
+                (
+                    ErrorKind::Credentials,
+                    format!("no usable AWS credentials ({full})"),
+                )
+            } else {
+                (ErrorKind::Other, full.clone())
+            }
+        }
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let meta = err.meta();
+            let code = meta.code().or_else(|| match err {
+                SdkError::ServiceError(s) => s.err().code(),
+                _ => None,
+            });
+            let text = match (code, meta.message()) {
+                (Some(c), Some(m)) => format!("{c}: {}", tidy(m)),
+                (Some(c), None) => c.to_string(),
+                _ => match status {
+                    Some(s) => format!("HTTP {s} ({full})"),
+                    None => full.clone(),
+                },
+            };
+            let kind = match (code, status) {
+                (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
+                (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::AccessDenied,
+                (Some(c), _) if THROTTLE_CODES.contains(&c) => ErrorKind::Throttled,
+                (Some(c), _) if UNSUPPORTED_CODES.contains(&c) => ErrorKind::Unsupported,
+                (_, Some(401)) => ErrorKind::Credentials,
+                (_, Some(403)) => ErrorKind::AccessDenied,
+                (_, Some(429)) => ErrorKind::Throttled,
+                (_, Some(s)) if s >= 500 => ErrorKind::ServiceError,
+                _ => ErrorKind::Other,
+            };
+            (kind, text)
+        }
+        _ => (ErrorKind::Other, full.clone()),
+    };
+    CollectError {
+        source: op.to_string(),
+        region: Some(region.to_string()),
+        kind,
+        message,
+    }
+}
+
+/// Records the error of an unavailable field in the run's error list.
+pub(crate) fn note<T>(errors: &mut Vec<CollectError>, o: &Observed<T>) {
+    if let Some(e) = o.error() {
+        errors.push(e.clone());
+    }
+}
+
+/// `2026-11-28T21:42:44Z`.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("0 ns is valid");
+    now.format(&time::format_description::well_known::Rfc3339)
+        .expect("UTC time formats")
+}
+
+/// An SDK timestamp as RFC 3339.
+pub fn rfc3339(t: &aws_sdk_ec2::primitives::DateTime) -> Option<String> {
+    t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
+        .ok()
+}
+
+/// Tags as a sorted map.
+pub fn tag_map<'a>(
+    tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or("").to_string())))
+        .collect()
+}
+
+/// Collects everything the rules read, from every region, into a snapshot.
+pub async fn collect(opts: &CollectOptions) -> Snapshot {
+    let started_at = now_rfc3339();
+    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let home = opts
+        .regions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "us-east-1".into());
+    let base = sdk_config(opts, Some(&home)).await;
+
+    let account = {
+        let ctx = Ctx::new(opts, &home, sem.clone());
+        let base = base.clone();
+        tokio::spawn(async move { sts::account(&ctx, &base).await })
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for region in &opts.regions {
+        let ctx = Ctx::new(opts, region, sem.clone());
+        let base = base.clone();
+        let region = region.clone();
+        tasks.spawn(async move {
+            let (ec2, elbv2, ecs, rds) = tokio::join!(
+                ec2::collect(&ctx, &base),
+                elbv2::collect(&ctx, &base),
+                ecs::collect(&ctx, &base),
+                rds::collect(&ctx, &base),
+            );
+            (
+                region,
+                RegionInventory {
+                    ec2,
+                    elbv2,
+                    ecs,
+                    rds,
+                },
+            )
+        });
+    }
+    let mut regions = BTreeMap::new();
+    let mut errors = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((name, inv)) => {
+                errors.extend(region_errors(&inv));
+                regions.insert(name, inv);
+            }
+            Err(e) => errors.push(CollectError {
+                source: "infraverify".into(),
+                region: None,
+                kind: ErrorKind::Other,
+                message: format!("a collector task failed: {e}"),
+            }),
+        }
+    }
+    // Regions whose task died still appear, with nothing collected: every rule says error.
+    for r in &opts.regions {
+        regions.entry(r.clone()).or_default();
+    }
+    let account = match account.await {
+        Ok(Ok(a)) => Some(a),
+        Ok(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        Err(e) => {
+            errors.push(CollectError {
+                source: sts::GET_CALLER_IDENTITY.into(),
+                region: Some(home.clone()),
+                kind: ErrorKind::Other,
+                message: format!("the task failed: {e}"),
+            });
+            None
+        }
+    };
+    let mut snap = Snapshot {
+        schema: SNAPSHOT_SCHEMA.to_string(),
+        tool: ToolInfo::current(),
+        collection: CollectionInfo {
+            started_at,
+            finished_at: now_rfc3339(),
+            account,
+            regions: opts.regions.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
+        },
+        regions,
+        errors,
+    };
+    snap.normalize();
+    snap
+}
+
+/// Every collection error recorded in one region's inventory.
+fn region_errors(inv: &RegionInventory) -> Vec<CollectError> {
+    let mut errors = Vec::new();
+    let e = &inv.ec2;
+    note(&mut errors, &e.vpcs);
+    note(&mut errors, &e.subnets);
+    note(&mut errors, &e.route_tables);
+    note(&mut errors, &e.internet_gateways);
+    note(&mut errors, &e.nat_gateways);
+    note(&mut errors, &e.security_groups);
+    note(&mut errors, &e.prefix_lists);
+    if let Observed::Present { value } = &e.prefix_lists {
+        for p in value.values() {
+            note(&mut errors, &p.entries);
+        }
+    }
+    note(&mut errors, &inv.elbv2.load_balancers);
+    note(&mut errors, &inv.ecs.clusters);
+    if let Observed::Present { value } = &inv.ecs.clusters {
+        for c in value.values() {
+            note(&mut errors, &c.services);
+        }
+    }
+    note(&mut errors, &inv.rds.instances);
+    note(&mut errors, &inv.rds.parameter_groups);
+    if let Observed::Present { value } = &inv.rds.parameter_groups {
+        for g in value.values() {
+            note(&mut errors, &g.parameters);
+        }
+    }
+    note(&mut errors, &inv.rds.snapshots);
+    if let Observed::Present { value } = &inv.rds.snapshots {
+        for s in value.values() {
+            note(&mut errors, &s.attributes);
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_short_line() {
+        assert_eq!(tidy("a\n  b\tc"), "a b c");
+        assert_eq!(tidy(&"x".repeat(400)).chars().count(), 301);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_seconds() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,233 @@
+//! RDS collector: DB instances (their subnet group, security groups and parameter groups
+//! come with them), the parameters of the groups in use, and manual snapshots with their
+//! sharing attributes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_config::SdkConfig;
+use aws_sdk_rds::Client;
+
+use super::{rfc3339, tag_map, Ctx};
+use crate::inventory::rds::*;
+use crate::inventory::{CollectError, Observed};
+use crate::paginate;
+
+pub const DESCRIBE_DB_INSTANCES: &str = "rds:DescribeDBInstances";
+pub const DESCRIBE_DB_PARAMETERS: &str = "rds:DescribeDBParameters";
+pub const DESCRIBE_DB_SNAPSHOTS: &str = "rds:DescribeDBSnapshots";
+pub const DESCRIBE_DB_SNAPSHOT_ATTRIBUTES: &str = "rds:DescribeDBSnapshotAttributes";
+
+pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Rds {
+    let conf = aws_sdk_rds::config::Builder::from(cfg)
+        .region(aws_sdk_rds::config::Region::new(ctx.region.clone()))
+        .build();
+    let c = Client::from_conf(conf);
+    let (instances, snapshots) = tokio::join!(instances(ctx, &c), snapshots(ctx, &c));
+    let parameter_groups = match &instances {
+        Err(e) => Observed::unavailable(e.clone()),
+        Ok(dbs) => {
+            let names: BTreeSet<&str> = dbs
+                .values()
+                .flat_map(|d| &d.parameter_groups)
+                .map(|g| g.name.as_str())
+                .collect();
+            let mut groups = BTreeMap::new();
+            for name in names {
+                let parameters = match parameters(ctx, &c, name).await {
+                    Ok(p) => Observed::present(p),
+                    Err(e) => Observed::unavailable(e),
+                };
+                groups.insert(
+                    name.to_string(),
+                    ParameterGroup {
+                        name: name.to_string(),
+                        parameters,
+                    },
+                );
+            }
+            Observed::present(groups)
+        }
+    };
+    Rds {
+        instances: match instances {
+            Ok(v) => Observed::present(v),
+            Err(e) => Observed::unavailable(e),
+        },
+        parameter_groups,
+        snapshots: match snapshots {
+            Ok(v) => Observed::present(v),
+            Err(e) => Observed::unavailable(e),
+        },
+    }
+}
+
+async fn instances(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbInstance>, CollectError> {
+    let pages = paginate!(
+        ctx,
+        DESCRIBE_DB_INSTANCES,
+        c.describe_db_instances()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    )?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.db_instances())
+        .filter_map(|d| {
+            let id = d.db_instance_identifier()?.to_string();
+            let subnet_group = d.db_subnet_group().map(|g| DbSubnetGroup {
+                name: g.db_subnet_group_name().unwrap_or_default().to_string(),
+                vpc_id: g.vpc_id().map(str::to_string),
+                subnets: g
+                    .subnets()
+                    .iter()
+                    .filter_map(|s| {
+                        Some(DbSubnet {
+                            subnet_id: s.subnet_identifier()?.to_string(),
+                            availability_zone: s
+                                .subnet_availability_zone()
+                                .and_then(|a| a.name())
+                                .map(str::to_string),
+                        })
+                    })
+                    .collect(),
+            });
+            Some((
+                id.clone(),
+                DbInstance {
+                    id,
+                    arn: d.db_instance_arn().map(str::to_string),
+                    engine: d.engine().unwrap_or_default().to_string(),
+                    engine_version: d.engine_version().map(str::to_string),
+                    instance_class: d.db_instance_class().unwrap_or_default().to_string(),
+                    status: d.db_instance_status().map(str::to_string),
+                    multi_az: d.multi_az().unwrap_or(false),
+                    allocated_storage_gb: d.allocated_storage().unwrap_or(0),
+                    max_allocated_storage_gb: d.max_allocated_storage(),
+                    storage_type: d.storage_type().map(str::to_string),
+                    storage_encrypted: d.storage_encrypted().unwrap_or(false),
+                    deletion_protection: d.deletion_protection().unwrap_or(false),
+                    backup_retention_days: d.backup_retention_period().unwrap_or(0),
+                    monitoring_interval: d.monitoring_interval().unwrap_or(0),
+                    monitoring_role_arn: d.monitoring_role_arn().map(str::to_string),
+                    publicly_accessible: d.publicly_accessible().unwrap_or(false),
+                    endpoint: d.endpoint().and_then(|e| {
+                        Some(format!("{}:{}", e.address()?, e.port().unwrap_or(5432)))
+                    }),
+                    vpc_id: subnet_group.as_ref().and_then(|g| g.vpc_id.clone()),
+                    subnet_group,
+                    security_groups: d
+                        .vpc_security_groups()
+                        .iter()
+                        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+                        .collect(),
+                    parameter_groups: d
+                        .db_parameter_groups()
+                        .iter()
+                        .filter_map(|g| {
+                            Some(ParameterGroupRef {
+                                name: g.db_parameter_group_name()?.to_string(),
+                                apply_status: g.parameter_apply_status().map(str::to_string),
+                            })
+                        })
+                        .collect(),
+                    master_user_secret_arn: d
+                        .master_user_secret()
+                        .and_then(|s| s.secret_arn())
+                        .map(str::to_string),
+                    latest_restorable_time: d.latest_restorable_time().and_then(rfc3339),
+                    tags: tag_map(d.tag_list().iter().map(|t| (t.key(), t.value()))),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Every parameter of one group: DescribeDBParameters has no batch form.
+async fn parameters(
+    ctx: &Ctx,
+    c: &Client,
+    group: &str,
+) -> Result<BTreeMap<String, Parameter>, CollectError> {
+    let pages = paginate!(
+        ctx,
+        DESCRIBE_DB_PARAMETERS,
+        c.describe_db_parameters()
+            .db_parameter_group_name(group)
+            .max_records(100)
+            .into_paginator()
+            .send()
+    )?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.parameters())
+        .filter_map(|p| {
+            Some((
+                p.parameter_name()?.to_string(),
+                Parameter {
+                    value: p.parameter_value().map(str::to_string),
+                    source: p.source().map(str::to_string),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Manual snapshots, then each one's sharing attributes (no batch call exists for those).
+async fn snapshots(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbSnapshot>, CollectError> {
+    let pages = paginate!(
+        ctx,
+        DESCRIBE_DB_SNAPSHOTS,
+        c.describe_db_snapshots()
+            .snapshot_type("manual")
+            .max_records(100)
+            .into_paginator()
+            .send()
+    )?;
+    let mut out = BTreeMap::new();
+    for s in pages.iter().flat_map(|p| p.db_snapshots()) {
+        let Some(id) = s.db_snapshot_identifier() else {
+            continue;
+        };
+        let attributes = match ctx
+            .call(
+                DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+                c.describe_db_snapshot_attributes()
+                    .db_snapshot_identifier(id)
+                    .send(),
+            )
+            .await
+        {
+            Ok(r) => Observed::present(
+                r.db_snapshot_attributes_result()
+                    .map(|a| {
+                        a.db_snapshot_attributes()
+                            .iter()
+                            .filter_map(|a| {
+                                Some((
+                                    a.attribute_name()?.to_string(),
+                                    a.attribute_values().to_vec(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Err(e) => Observed::unavailable(e),
+        };
+        out.insert(
+            id.to_string(),
+            DbSnapshot {
+                id: id.to_string(),
+                arn: s.db_snapshot_arn().map(str::to_string),
+                instance_id: s.db_instance_identifier().unwrap_or_default().to_string(),
+                snapshot_type: s.snapshot_type().map(str::to_string),
+                status: s.status().map(str::to_string),
+                encrypted: s.encrypted().unwrap_or(false),
+                created_at: s.snapshot_create_time().and_then(rfc3339),
+                attributes,
+            },
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+//! STS: the account the credentials belong to.
+
+use aws_config::SdkConfig;
+
+use super::Ctx;
+use crate::inventory::{CollectError, ErrorKind};
+
+pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
+
+pub async fn account(ctx: &Ctx, cfg: &SdkConfig) -> Result<String, CollectError> {
+    let client = aws_sdk_sts::Client::new(cfg);
+    let out = ctx
+        .call(GET_CALLER_IDENTITY, client.get_caller_identity().send())
+        .await?;
+    out.account().map(str::to_string).ok_or_else(|| {
+        ctx.error(
+            GET_CALLER_IDENTITY,
+            ErrorKind::Other,
+            "the answer named no account".into(),
+        )
+    })
+}

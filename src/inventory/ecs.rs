@@ -1,0 +1,56 @@
+//! ECS: clusters and services, for the network configuration of the API's tasks.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ecs {
+    /// Keyed by cluster ARN.
+    pub clusters: Observed<BTreeMap<String, Cluster>>,
+}
+
+impl Ecs {
+    pub(crate) fn normalize(&mut self) {
+        if let Observed::Present { value } = &mut self.clusters {
+            for c in value.values_mut() {
+                if let Observed::Present { value } = &mut c.services {
+                    for s in value.values_mut() {
+                        if let Some(n) = &mut s.network {
+                            n.subnets.sort();
+                            n.security_groups.sort();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub arn: String,
+    pub name: String,
+    /// Keyed by service ARN (ListServices + DescribeServices).
+    pub services: Observed<BTreeMap<String, Service>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub status: Option<String>,
+    pub launch_type: Option<String>,
+    /// `awsvpc` network configuration; `None` for bridge/host networking.
+    pub network: Option<AwsVpcConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AwsVpcConfig {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+}

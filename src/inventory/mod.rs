@@ -1,0 +1,314 @@
+//! The snapshot: a plain, SDK-free, serde model of everything collected.
+//!
+//! Collectors fill it, rules read it, `--save-snapshot` writes it and `evaluate` reads it
+//! back. Keyed collections are `BTreeMap`s so that the JSON is sorted and diffs cleanly.
+//! Every field that needs an API call is an [`Observed`], so "not configured" and "could
+//! not be read" never look alike.
+
+pub mod ec2;
+pub mod ecs;
+pub mod elbv2;
+pub mod rds;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use ec2::Ec2;
+pub use ecs::Ecs;
+pub use elbv2::Elbv2;
+pub use rds::Rds;
+
+/// The snapshot format this build writes and reads.
+pub const SNAPSHOT_SCHEMA: &str = "infraverify/snapshot/v1";
+
+/// The result of reading one thing from AWS.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Observed<T> {
+    /// Read, and there.
+    Present { value: T },
+    /// Read, and AWS said there is none (a 404-style answer, not an error).
+    Absent,
+    /// Could not be read.
+    Unavailable { error: CollectError },
+}
+
+impl<T> Observed<T> {
+    pub fn present(value: T) -> Self {
+        Observed::Present { value }
+    }
+
+    pub fn unavailable(error: CollectError) -> Self {
+        Observed::Unavailable { error }
+    }
+
+    /// The value, or the error that stands in its way. `Absent` reads as `None`.
+    pub fn get(&self) -> Result<Option<&T>, &CollectError> {
+        match self {
+            Observed::Present { value } => Ok(Some(value)),
+            Observed::Absent => Ok(None),
+            Observed::Unavailable { error } => Err(error),
+        }
+    }
+
+    pub fn error(&self) -> Option<&CollectError> {
+        match self {
+            Observed::Unavailable { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Default> Observed<T> {
+    /// For collections, where "absent" means "none": the value or an empty one.
+    pub fn items(&self) -> Result<std::borrow::Cow<'_, T>, &CollectError>
+    where
+        T: Clone,
+    {
+        match self {
+            Observed::Present { value } => Ok(std::borrow::Cow::Borrowed(value)),
+            Observed::Absent => Ok(std::borrow::Cow::Owned(T::default())),
+            Observed::Unavailable { error } => Err(error),
+        }
+    }
+}
+
+impl<T> Default for Observed<T> {
+    /// A field that no collector filled in: never mistaken for "none configured".
+    fn default() -> Self {
+        Observed::Unavailable {
+            error: CollectError {
+                source: "infraverify".into(),
+                region: None,
+                kind: ErrorKind::NotCollected,
+                message: "not collected".into(),
+            },
+        }
+    }
+}
+
+/// Why something could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The credentials lack permission (HTTP 401/403, AccessDenied, UnauthorizedOperation).
+    AccessDenied,
+    /// No usable credentials, or they were rejected as invalid or expired.
+    Credentials,
+    /// Still throttled after the SDK's adaptive retries.
+    Throttled,
+    /// No answer within the time allowed.
+    Timeout,
+    /// The endpoint could not be reached (DNS, connection refused, TLS).
+    Unreachable,
+    /// The service answered with a server error (5xx).
+    ServiceError,
+    /// The endpoint does not implement the operation, or the region does not offer it.
+    Unsupported,
+    /// The collector never ran for this (for example, the data came from an older snapshot).
+    NotCollected,
+    /// Anything else; the message says what.
+    Other,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::AccessDenied => "access-denied",
+            ErrorKind::Credentials => "credentials",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::ServiceError => "service-error",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::NotCollected => "not-collected",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// A failed read, kept as data: it becomes `error` findings for exactly the rules that
+/// needed it, and an entry in the report's `errors`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CollectError {
+    /// The API operation, as `service:Operation`.
+    pub source: String,
+    pub region: Option<String>,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for CollectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed", self.source)?;
+        if let Some(r) = &self.region {
+            write!(f, " in {r}")?;
+        }
+        write!(f, " ({}): {}", self.kind.as_str(), self.message)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    pub fn current() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// When, where and as whom the snapshot was collected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionInfo {
+    pub started_at: String,
+    pub finished_at: String,
+    /// The account the credentials belong to (STS GetCallerIdentity); `None` if unknown.
+    pub account: Option<String>,
+    pub regions: Vec<String>,
+    /// Set when every call went to one endpoint (an emulator, say).
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema: String,
+    pub tool: ToolInfo,
+    pub collection: CollectionInfo,
+    /// Per region, everything read there.
+    pub regions: BTreeMap<String, RegionInventory>,
+    /// Every collection error, sorted.
+    pub errors: Vec<CollectError>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionInventory {
+    pub ec2: Ec2,
+    pub elbv2: Elbv2,
+    pub ecs: Ecs,
+    pub rds: Rds,
+}
+
+/// `Name` tag of a tag map, the name the console shows.
+pub fn name_tag(tags: &BTreeMap<String, String>) -> Option<String> {
+    tags.get("Name").cloned()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid snapshot: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path} has schema {found:?}; this version of infraverify reads {expected:?}")]
+    Schema {
+        path: String,
+        found: String,
+        expected: &'static str,
+    },
+}
+
+impl Snapshot {
+    pub fn from_json(path: &str, text: &str) -> Result<Snapshot, SnapshotError> {
+        // Check the schema tag first, so an old or foreign file gets a clear message rather
+        // than a complaint about some missing field.
+        let head: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SnapshotError::Invalid {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+        match head.get("schema").and_then(|s| s.as_str()) {
+            Some(SNAPSHOT_SCHEMA) => {}
+            Some(other) => {
+                return Err(SnapshotError::Schema {
+                    path: path.into(),
+                    found: other.into(),
+                    expected: SNAPSHOT_SCHEMA,
+                })
+            }
+            None => {
+                return Err(SnapshotError::Invalid {
+                    path: path.into(),
+                    message: format!("no \"schema\" field (expected {SNAPSHOT_SCHEMA:?})"),
+                })
+            }
+        }
+        let mut snap: Snapshot =
+            serde_json::from_value(head).map_err(|e| SnapshotError::Invalid {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+        snap.normalize();
+        Ok(snap)
+    }
+
+    pub fn load(path: &str) -> Result<Snapshot, SnapshotError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+            path: path.into(),
+            source,
+        })?;
+        Snapshot::from_json(path, &text)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("snapshot serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Sorts everything that has no natural key, so output is deterministic.
+    pub fn normalize(&mut self) {
+        self.errors.sort();
+        self.errors.dedup();
+        self.collection.regions.sort();
+        self.collection.regions.dedup();
+        for region in self.regions.values_mut() {
+            region.ec2.normalize();
+            region.rds.normalize();
+            region.elbv2.normalize();
+            region.ecs.normalize();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_round_trips_with_a_status_tag() {
+        let v: Observed<Vec<u32>> = Observed::present(vec![1, 2]);
+        let s = serde_json::to_string(&v).unwrap();
+        assert_eq!(s, r#"{"status":"present","value":[1,2]}"#);
+        assert_eq!(serde_json::from_str::<Observed<Vec<u32>>>(&s).unwrap(), v);
+        let a: Observed<u32> = Observed::Absent;
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"status":"absent"}"#);
+    }
+
+    #[test]
+    fn a_field_no_collector_filled_is_unavailable_not_empty() {
+        let v: Observed<Vec<u32>> = Observed::default();
+        assert!(v.items().is_err());
+        assert_eq!(v.error().unwrap().kind, ErrorKind::NotCollected);
+    }
+
+    #[test]
+    fn a_foreign_schema_is_refused_by_name() {
+        let e = Snapshot::from_json("x.json", r#"{"schema":"other/v9"}"#).unwrap_err();
+        assert!(e.to_string().contains("other/v9"), "{e}");
+        let e = Snapshot::from_json("x.json", "{]").unwrap_err();
+        assert!(
+            e.to_string().contains("x.json is not a valid snapshot"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! infraverify: verifies live AWS infrastructure against an operations checklist.
+//!
+//! Pipeline: [`policy`] (parse, validate) → [`collect`] (the only code that touches AWS) →
+//! [`inventory`] (the SDK-free snapshot) → [`engine`] and [`rules`] (pure) → [`report`].
+
+pub mod app;
+pub mod checklist;
+pub mod cli;
+pub mod collect;
+pub mod engine;
+pub mod finding;
+pub mod inventory;
+pub mod policy;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,440 @@
+//! Policy files: parse every file, validate every rule table against the rule registry,
+//! and only then hand a [`Policy`] to the engine. Problems come back as [`Diagnostics`]
+//! with file:line:column; nothing is collected or evaluated when there is one.
+
+pub mod diag;
+pub mod params;
+pub mod reader;
+pub mod selector;
+
+use std::collections::BTreeMap;
+
+use toml::de::{DeTable, DeValue};
+
+pub use diag::{Diagnostic, Diagnostics};
+use reader::{Source, TableReader};
+
+use crate::finding::{PolicyRef, Severity};
+use crate::rules::{self, AnyRule, Check};
+
+/// The checklist's own policy, embedded in the binary as the default.
+pub const DEFAULT_POLICY_NAME: &str = "policies/lifetimecircle.toml";
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/lifetimecircle.toml");
+
+/// One policy file's name (as shown in diagnostics and reports) and text.
+#[derive(Clone, Debug)]
+pub struct PolicySource {
+    pub name: String,
+    pub text: String,
+}
+
+impl PolicySource {
+    pub fn embedded_default() -> Self {
+        PolicySource {
+            name: DEFAULT_POLICY_NAME.to_string(),
+            text: DEFAULT_POLICY.to_string(),
+        }
+    }
+
+    pub fn read(path: &str) -> std::io::Result<Self> {
+        Ok(PolicySource {
+            name: path.to_string(),
+            text: std::fs::read_to_string(path)?,
+        })
+    }
+}
+
+/// A validated, merged set of policy files.
+#[derive(Debug)]
+pub struct Policy {
+    pub files: Vec<String>,
+    pub name: Option<String>,
+    pub regions: Vec<String>,
+    pub domain: Option<String>,
+    /// Enabled rules, sorted by id.
+    pub rules: Vec<EnabledRule>,
+}
+
+/// A rule switched on by a policy, with its parameters read and checked.
+pub struct EnabledRule {
+    pub rule: &'static dyn AnyRule,
+    pub severity: Severity,
+    pub check: Box<dyn Check>,
+    /// Where the rule's table starts.
+    pub origin: PolicyRef,
+    /// The line of each key set in the rule's table.
+    pub key_lines: BTreeMap<String, u32>,
+}
+
+impl std::fmt::Debug for EnabledRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnabledRule")
+            .field("rule", &self.rule.meta().id)
+            .field("severity", &self.severity)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl Policy {
+    pub fn rule(&self, id: &str) -> Option<&EnabledRule> {
+        self.rules.iter().find(|r| r.rule.meta().id == id)
+    }
+}
+
+/// Parses and validates `sources` (in order) into one policy.
+pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
+    let mut diags = Vec::new();
+    let mut policy = Policy {
+        files: sources.iter().map(|s| s.name.clone()).collect(),
+        name: None,
+        regions: Vec::new(),
+        domain: None,
+        rules: Vec::new(),
+    };
+    // Where each rule id was first enabled, to refuse a second definition.
+    let mut enabled_at: BTreeMap<&'static str, PolicyRef> = BTreeMap::new();
+    let mut domain_at: Option<PolicyRef> = None;
+
+    for s in sources {
+        let src = Source::new(&s.name, &s.text);
+        match DeTable::parse(&s.text) {
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                src.push(src.error(span, format!("invalid TOML: {}", e.message().trim())));
+            }
+            Ok(doc) => read_file(
+                &src,
+                doc.get_ref(),
+                &mut policy,
+                &mut enabled_at,
+                &mut domain_at,
+            ),
+        }
+        diags.extend(src.into_diagnostics());
+    }
+    if diags.is_empty() {
+        policy.rules.sort_by_key(|r| r.rule.meta().id);
+        policy.regions.sort();
+        policy.regions.dedup();
+        Ok(policy)
+    } else {
+        diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        Err(Diagnostics(diags))
+    }
+}
+
+fn read_file(
+    src: &Source<'_>,
+    doc: &DeTable<'_>,
+    policy: &mut Policy,
+    enabled_at: &mut BTreeMap<&'static str, PolicyRef>,
+    domain_at: &mut Option<PolicyRef>,
+) {
+    let mut top = TableReader::new(src, doc, "the policy file");
+    if let Some(v) = top.value("policy") {
+        match v.get_ref() {
+            DeValue::Table(t) => read_header(src, t, policy, domain_at),
+            _ => src.push(src.error(v.span(), "`policy` must be a table: write [policy]")),
+        }
+    }
+    if let Some(v) = top.value("rules") {
+        match v.get_ref() {
+            DeValue::Table(t) => {
+                for (key, value) in t.iter() {
+                    read_rule(src, key, value, policy, enabled_at);
+                }
+            }
+            _ => src.push(src.error(
+                v.span(),
+                "`rules` must be a table of rule tables: write [rules.RULE-ID]",
+            )),
+        }
+    }
+    for later in ["waivers", "attestations"] {
+        if let Some(v) = top.value(later) {
+            src.push(src.error(
+                v.span(),
+                format!(
+                    "`{later}` are not supported by infraverify {} yet",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+    }
+    top.finish();
+}
+
+fn read_header(
+    src: &Source<'_>,
+    t: &DeTable<'_>,
+    policy: &mut Policy,
+    domain_at: &mut Option<PolicyRef>,
+) {
+    let mut r = TableReader::new(src, t, "[policy]");
+    if let Some(name) = r.optional::<String>("name") {
+        policy.name = Some(match policy.name.take() {
+            Some(prev) => format!("{prev} + {name}"),
+            None => name,
+        });
+    }
+    let _description: Option<String> = r.optional("description");
+    if let Some(regions) = r.optional::<Vec<String>>("regions") {
+        let regions = r.check("regions", regions, |v| {
+            match v.iter().find(|r| !is_region_name(r)) {
+                Some(bad) => Err(format!(
+                    "{bad:?} is not an AWS region name such as \"eu-central-1\""
+                )),
+                None => Ok(()),
+            }
+        });
+        policy.regions.extend(regions);
+    }
+    if let Some(domain) = r.optional::<String>("domain") {
+        let domain = r.check("domain", domain, |d| {
+            if is_domain_name(d) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{d:?} is not a domain name such as \"example.com\""
+                ))
+            }
+        });
+        let here = PolicyRef {
+            file: src.file.to_string(),
+            line: r.line_of("domain").unwrap_or(1),
+        };
+        match (&policy.domain, domain_at.as_ref()) {
+            (Some(prev), Some(at)) if *prev != domain => {
+                if let Some(v) = t.get("domain") {
+                    src.push(src.error(
+                        v.span(),
+                        format!(
+                            "`domain` {domain:?} conflicts with {prev:?} set at {}:{}",
+                            at.file, at.line
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                policy.domain = Some(domain);
+                *domain_at = Some(here);
+            }
+        }
+    }
+    r.finish();
+}
+
+fn read_rule(
+    src: &Source<'_>,
+    key: &toml::Spanned<std::borrow::Cow<'_, str>>,
+    value: &reader::Value<'_>,
+    policy: &mut Policy,
+    enabled_at: &mut BTreeMap<&'static str, PolicyRef>,
+) {
+    let id: &str = key.get_ref();
+    let Some(rule) = rules::find(id) else {
+        let help = match diag::closest(id, rules::RULES.iter().map(|r| r.meta().id)) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => "`infraverify rules` lists every rule id".to_string(),
+        };
+        src.push(
+            src.error(key.span(), format!("unknown rule `{id}`"))
+                .with_help(Some(help)),
+        );
+        return;
+    };
+    let meta = rule.meta();
+    let origin = PolicyRef {
+        file: src.file.to_string(),
+        line: src.line(&key.span()),
+    };
+    if let Some(first) = enabled_at.get(meta.id) {
+        src.push(src.error(
+            key.span(),
+            format!(
+                "rule `{id}` is already configured at {}:{}; a rule may be configured once",
+                first.file, first.line
+            ),
+        ));
+        return;
+    }
+    let DeValue::Table(table) = value.get_ref() else {
+        src.push(src.error(
+            value.span(),
+            format!(
+                "rule `{id}` must be a table of parameters: write [rules.{id}] (an empty table enables it with its defaults)"
+            ),
+        ));
+        return;
+    };
+    let mut r = TableReader::new(src, table, format!("[rules.{id}]"));
+    let severity = r.get("severity", meta.severity);
+    let check = rule.configure(&mut r);
+    let key_lines = r.key_lines().into_iter().collect();
+    r.finish();
+    enabled_at.insert(meta.id, origin.clone());
+    policy.rules.push(EnabledRule {
+        rule,
+        severity,
+        check,
+        origin,
+        key_lines,
+    });
+}
+
+/// `eu-central-1`, `us-gov-west-1`, `ap-southeast-2`.
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn is_domain_name(s: &str) -> bool {
+    s.contains('.')
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_one(text: &str) -> Result<Policy, Diagnostics> {
+        load(&[PolicySource {
+            name: "p.toml".into(),
+            text: text.into(),
+        }])
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load_one(text)
+            .expect_err("policy should be refused")
+            .0
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "{}:{}: {}{}",
+                    d.line,
+                    d.column,
+                    d.message,
+                    d.help.map(|h| format!(" ({h})")).unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_embedded_policy_is_valid_and_names_the_checklist_region() {
+        let p = load(&[PolicySource::embedded_default()]).unwrap();
+        assert_eq!(p.regions, vec!["eu-central-1"]);
+        assert_eq!(p.domain.as_deref(), Some("lifetimecircle.de"));
+        assert!(p.rules.len() >= 20, "{} rules", p.rules.len());
+    }
+
+    #[test]
+    fn the_baseline_policy_is_valid() {
+        let text = include_str!("../../policies/aws-baseline.toml");
+        let p = load(&[PolicySource {
+            name: "policies/aws-baseline.toml".into(),
+            text: text.into(),
+        }])
+        .unwrap();
+        assert!(!p.rules.is_empty());
+    }
+
+    #[test]
+    fn unknown_rule_gets_the_closest_id() {
+        assert_eq!(
+            errors("[rules.rds-multi-az-disable]\n"),
+            vec![
+                "1:8: unknown rule `rds-multi-az-disable` (did you mean `rds-multi-az-disabled`?)"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_wrong_types_and_ranges_are_located() {
+        let e = errors(
+            "[policy]\nregions = [\"eu-central-1\"]\nregion = \"x\"\n\n[rules.rds-backup-retention-too-short]\nmin-days = \"30\"\n\n[rules.rds-multi-az-disabled]\nseverity = \"hihg\"\n",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "3:1: unknown key `region` in [policy] (did you mean `regions`?)",
+                "6:12: `min-days` must be an integer, found a string",
+                "9:12: `severity` must be one of info, low, medium, high, critical, found \"hihg\" (did you mean \"high\"?)",
+            ]
+        );
+        let e = errors("[rules.rds-backup-retention-too-short]\nmin-days = 36\n");
+        assert_eq!(
+            e,
+            vec!["2:12: invalid `min-days`: must be between 1 and 35, found 36"]
+        );
+    }
+
+    #[test]
+    fn bad_toml_is_located() {
+        let e = errors("[policy\nname = 1");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].starts_with("1:"), "{e:?}");
+        assert!(e[0].contains("invalid TOML"), "{e:?}");
+    }
+
+    #[test]
+    fn a_rule_configured_twice_across_files_is_refused() {
+        let a = PolicySource {
+            name: "a.toml".into(),
+            text: "[rules.rds-multi-az-disabled]\n".into(),
+        };
+        let b = PolicySource {
+            name: "b.toml".into(),
+            text: "\n[rules.rds-multi-az-disabled]\n".into(),
+        };
+        let e = load(&[a, b]).unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!((e.0[0].file.as_str(), e.0[0].line), ("b.toml", 2));
+        assert!(e.0[0].message.contains("already configured at a.toml:1"));
+    }
+
+    #[test]
+    fn regions_and_domains_are_checked() {
+        let e = errors("[policy]\nregions = [\"eu-central\"]\ndomain = \"https://x.de\"\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].contains("not an AWS region name"));
+        assert!(e[1].contains("not a domain name"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("EU-central-1"));
+    }
+
+    #[test]
+    fn severity_override_and_key_lines_are_kept() {
+        let p = load_one(
+            "[rules.rds-backup-retention-too-short]\nseverity = \"critical\"\nmin-days = 14\n",
+        )
+        .unwrap();
+        let r = p.rule("rds-backup-retention-too-short").unwrap();
+        assert_eq!(r.severity, Severity::Critical);
+        assert_eq!(r.origin.line, 1);
+        assert_eq!(r.key_lines.get("min-days"), Some(&3));
+    }
+
+    #[test]
+    fn rule_value_must_be_a_table() {
+        let e = errors("[rules]\nrds-multi-az-disabled = true\n");
+        assert!(e[0].contains("must be a table of parameters"), "{e:?}");
+    }
+}

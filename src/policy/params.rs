@@ -1,0 +1,212 @@
+//! Rule parameters: each rule's typed `Params` struct is declared once with
+//! [`rule_params!`](crate::rule_params), which gives it its defaults (the only place a
+//! threshold's default lives), its reader (typed, range-checked, unknown keys refused)
+//! and its documentation (printed by `infraverify explain`).
+
+use std::fmt::Display;
+
+use super::reader::TableReader;
+
+/// One documented parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamDoc {
+    pub key: &'static str,
+    pub ty: &'static str,
+    /// The default, written as TOML.
+    pub default: String,
+    pub doc: String,
+}
+
+pub trait RuleParams: Sized + Send + Sync + 'static {
+    /// Reads the parameters from a rule's table; problems are reported to the reader.
+    fn read(r: &mut TableReader<'_, '_>) -> Self;
+    fn docs() -> Vec<ParamDoc>;
+}
+
+/// Declares a rule's parameters:
+///
+/// ```ignore
+/// rule_params! {
+///     pub(crate) struct Params {
+///         /// Minimum number of days automated backups are kept.
+///         "min-days" => min_days: u32 = 30, check = in_range(1, 35);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! rule_params {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $key:literal => $field:ident : $ty:ty = $default:expr $(, check = $check:expr)? ;
+            )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq)]
+        $vis struct $name {
+            $( $(#[doc = $doc])+ pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $crate::policy::params::RuleParams for $name {
+            #[allow(unused_variables, unused_mut)]
+            fn read(r: &mut $crate::policy::reader::TableReader<'_, '_>) -> Self {
+                let d = Self::default();
+                Self {
+                    $( $field: {
+                        let v: $ty = r.get($key, d.$field);
+                        $( let v = r.check($key, v, $check); )?
+                        v
+                    }, )*
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn docs() -> Vec<$crate::policy::params::ParamDoc> {
+                let d = Self::default();
+                vec![ $( $crate::policy::params::ParamDoc {
+                    key: $key,
+                    ty: <$ty as $crate::policy::reader::FromToml>::TYPE,
+                    default: $crate::policy::reader::FromToml::to_toml(&d.$field),
+                    doc: [$($doc),+].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
+                }, )* ]
+            }
+        }
+    };
+}
+
+/// A check that a number lies in `lo..=hi`.
+pub fn in_range<T: PartialOrd + Display + Copy>(lo: T, hi: T) -> impl Fn(&T) -> Result<(), String> {
+    move |v| {
+        if *v < lo || *v > hi {
+            Err(format!("must be between {lo} and {hi}, found {v}"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A check that a list is not empty. (Checks take `&T` of the parameter's own type,
+/// hence `&Vec`.)
+#[allow(clippy::ptr_arg)]
+pub fn non_empty<T>(v: &Vec<T>) -> Result<(), String> {
+    if v.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A check that a string is an IPv4 CIDR block such as `10.0.0.0/16`.
+#[allow(clippy::ptr_arg)]
+pub fn ipv4_cidr(v: &String) -> Result<(), String> {
+    let bad = || {
+        Err(format!(
+            "{v:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\""
+        ))
+    };
+    let Some((addr, len)) = v.split_once('/') else {
+        return bad();
+    };
+    let Ok(addr) = addr.parse::<std::net::Ipv4Addr>() else {
+        return bad();
+    };
+    let Ok(len) = len.parse::<u8>() else {
+        return bad();
+    };
+    if len > 32 {
+        return bad();
+    }
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    if u32::from(addr) & !mask != 0 {
+        return Err(format!(
+            "{v:?} has host bits set; the network is \"{}/{len}\"",
+            std::net::Ipv4Addr::from(u32::from(addr) & mask)
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::reader::Source;
+    use toml::de::DeTable;
+
+    crate::rule_params! {
+        struct Demo {
+            /// Minimum days.
+            /// Second line.
+            "min-days" => min_days: u32 = 30, check = in_range(1, 35);
+            /// Ports.
+            "ports" => ports: Vec<u16> = vec![80, 443], check = non_empty;
+        }
+    }
+
+    fn read(text: &str) -> (Demo, Vec<String>) {
+        let doc = DeTable::parse(text).unwrap();
+        let src = Source::new("t.toml", text);
+        let mut r = TableReader::new(&src, doc.get_ref(), "[rules.demo]");
+        let p = Demo::read(&mut r);
+        r.finish();
+        (
+            p,
+            src.into_diagnostics()
+                .into_iter()
+                .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_fill_what_the_policy_leaves_out() {
+        let (p, d) = read("ports = [443]");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            p,
+            Demo {
+                min_days: 30,
+                ports: vec![443]
+            }
+        );
+    }
+
+    #[test]
+    fn checks_report_at_the_value() {
+        let (_, d) = read("min-days = 90\nports = []");
+        assert_eq!(
+            d,
+            vec![
+                "1:12 invalid `min-days`: must be between 1 and 35, found 90",
+                "2:9 invalid `ports`: must not be empty"
+            ]
+        );
+    }
+
+    #[test]
+    fn docs_print_defaults_from_the_one_place() {
+        let docs = Demo::docs();
+        assert_eq!(docs[0].key, "min-days");
+        assert_eq!(docs[0].default, "30");
+        assert_eq!(docs[0].doc, "Minimum days. Second line.");
+        assert_eq!(docs[1].default, "[80, 443]");
+    }
+
+    #[test]
+    fn cidr_check_wants_a_network_address() {
+        assert!(ipv4_cidr(&"10.0.0.0/16".into()).is_ok());
+        assert!(ipv4_cidr(&"10.0.1.0/16".into())
+            .unwrap_err()
+            .contains("10.0.0.0/16"));
+        assert!(ipv4_cidr(&"10.0.0.0".into()).is_err());
+        assert!(ipv4_cidr(&"10.0.0.0/33".into()).is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! The terminal table: one table per checklist section, failures and errors first, then a
+//! summary line and the collection errors. Pure: colour and width are parameters.
+
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+
+use super::Report;
+use crate::checklist::{control_order, Section};
+use crate::engine::Outcome;
+use crate::finding::{Finding, Status};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// ANSI colours on the status column.
+    pub color: bool,
+    /// Wrap to this many columns (a terminal's width); `None` never wraps.
+    pub width: Option<u16>,
+}
+
+fn status_cell(s: Status, color: bool) -> Cell {
+    let cell = Cell::new(s.as_str().to_uppercase());
+    if !color {
+        return cell;
+    }
+    match s {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Fail => cell.fg(Color::Red),
+        Status::Error => cell.fg(Color::Magenta),
+        Status::Skipped => cell.fg(Color::DarkGrey),
+        Status::Manual => cell.fg(Color::Cyan),
+        Status::Waived => cell.fg(Color::Blue),
+    }
+}
+
+/// Fail and error first within a section, so the eye lands on them.
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Manual => 2,
+        Status::Waived => 3,
+        Status::Pass => 4,
+        Status::Skipped => 5,
+    }
+}
+
+fn section_of(f: &Finding) -> Option<Section> {
+    f.controls
+        .first()
+        .and_then(|c| crate::checklist::section_of(c))
+}
+
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let multi_region = report.run.regions.len() > 1;
+    let mut sections: Vec<Option<Section>> = report.findings.iter().map(section_of).collect();
+    sections.sort();
+    sections.dedup();
+
+    out.push_str(&format!(
+        "infraverify {}: account {}, {}, policy {}\n",
+        report.tool.version,
+        report.run.account.as_deref().unwrap_or("unknown"),
+        if report.run.regions.is_empty() {
+            "no region".to_string()
+        } else {
+            report.run.regions.join(", ")
+        },
+        report.run.policies.join(", ")
+    ));
+    for section in sections {
+        let mut rows: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| section_of(f) == section)
+            .collect();
+        rows.sort_by(|a, b| {
+            let ka = (
+                status_rank(a.status),
+                a.controls.first().map(|c| control_order(c)),
+                &a.rule,
+                a.sort_key(),
+            );
+            let kb = (
+                status_rank(b.status),
+                b.controls.first().map(|c| control_order(c)),
+                &b.rule,
+                b.sort_key(),
+            );
+            ka.cmp(&kb)
+        });
+        out.push('\n');
+        out.push_str(section.map_or("Other", Section::title));
+        out.push('\n');
+        let mut table = Table::new();
+        table.load_style(presets::UTF8_FULL_CONDENSED);
+        if style.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        match style.width {
+            Some(w) => {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+                table.set_width(w);
+            }
+            None => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        table.set_header(vec!["Status", "Control", "Rule", "Resource", "Message"]);
+        for f in rows {
+            let resource = match (&f.resource.region, multi_region) {
+                (Some(r), true) => format!("{} [{r}]", f.resource.display()),
+                _ => f.resource.display(),
+            };
+            table.add_row(vec![
+                status_cell(f.status, style.color),
+                Cell::new(f.controls.join(", ")),
+                Cell::new(&f.rule),
+                Cell::new(resource),
+                Cell::new(&f.message),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    let s = &report.summary;
+    let verdict = match report.exit_code {
+        c if c == Outcome::Violations.code() => "violations found",
+        c if c == Outcome::Incomplete.code() => {
+            "scan incomplete: some controls could not be observed"
+        }
+        _ => "no violations",
+    };
+    out.push_str(&format!(
+        "\n{} findings: {} pass, {} fail, {} error, {} skipped, {} manual, {} waived. Exit {}: {verdict}.\n",
+        report.findings.len(),
+        s.pass,
+        s.fail,
+        s.error,
+        s.skipped,
+        s.manual,
+        s.waived,
+        report.exit_code
+    ));
+    if !report.errors.is_empty() {
+        out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
+        for e in &report.errors {
+            out.push_str(&format!(
+                "  {}{}: {}\n",
+                e.source,
+                e.region
+                    .as_deref()
+                    .map(|r| format!(" in {r}"))
+                    .unwrap_or_default(),
+                e.message
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{evaluate, outcome};
+    use crate::finding::Severity;
+    use crate::rules::testing::*;
+
+    fn report() -> Report {
+        let policy =
+            crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
+        let mut snap = compliant();
+        value(&mut inv(&mut snap).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
+            .multi_az = false;
+        let findings = evaluate(&policy, &snap);
+        let o = outcome(&findings, Severity::Low);
+        Report::new(&snap, &policy.files, findings, o)
+    }
+
+    #[test]
+    fn groups_by_section_with_failures_first_and_a_summary() {
+        let text = render(&report(), Style::default());
+        let net = text.find("\n2.1 Network\n").expect("network section");
+        let sg = text.find("\n2.1 Security groups\n").expect("sg section");
+        let rds = text.find("\n2.2 RDS PostgreSQL\n").expect("rds section");
+        assert!(net < sg && sg < rds);
+        let rds_part = &text[rds..];
+        // The first data row comes after the header and its separator.
+        let first_row = rds_part
+            .lines()
+            .skip_while(|l| !l.starts_with('╞'))
+            .nth(1)
+            .unwrap();
+        assert!(
+            first_row.contains("FAIL") && first_row.contains("rds-multi-az-disabled"),
+            "{first_row}"
+        );
+        assert!(text.contains(" 1 fail, 0 error,"), "{text}");
+        assert!(text.contains("Exit 1: violations found."), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour unless asked");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let text = render(
+            &report(),
+            Style {
+                color: true,
+                width: Some(120),
+            },
+        );
+        assert!(text.contains('\u{1b}'));
+        for line in text.lines().filter(|l| l.starts_with('│')) {
+            assert!(
+                line.chars().filter(|c| !c.is_control()).count() <= 140,
+                "{line}"
+            );
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Rules: pure functions of (snapshot, parameters) to findings.
+//!
+//! Each rule is a unit struct declared with [`declare_rule!`] in the file of its checklist
+//! area (`network.rs`, `security_groups.rs`, `rds.rs`), its parameters declared beside it
+//! with [`rule_params!`](crate::rule_params), its doc page in `docs/<rule-id>.md`, and it
+//! is registered once, in [`RULES`]. A rule never calls the network.
+
+pub mod network;
+pub mod rds;
+pub mod scope;
+pub mod security_groups;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::collections::BTreeMap;
+
+use crate::checklist::{self, Section};
+use crate::finding::{Evidence, Finding, FindingBuilder, PolicyRef, ResourceRef, Severity, Status};
+use crate::inventory::{CollectError, RegionInventory, Snapshot};
+use crate::policy::params::{ParamDoc, RuleParams};
+use crate::policy::reader::TableReader;
+
+/// What every rule declares about itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Kebab-case, names the hazard: `rds-backup-retention-too-short`.
+    pub id: &'static str,
+    /// The checklist control ids the rule covers.
+    pub controls: &'static [&'static str],
+    pub severity: Severity,
+    /// One line, stating the hazard.
+    pub title: &'static str,
+    /// The kind of resource its findings are about (`rds-db-instance`).
+    pub resource_kind: &'static str,
+    /// The doc page (Markdown), `docs/<id>.md`.
+    pub doc: &'static str,
+}
+
+impl RuleMeta {
+    /// The first paragraph of the doc page's `## Remediation` section.
+    pub fn remediation(&self) -> String {
+        doc_section(self.doc, "Remediation")
+            .split("\n\n")
+            .map(str::trim)
+            .find(|p| !p.is_empty())
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
+
+    pub fn section(&self) -> Option<Section> {
+        self.controls.first().and_then(|c| checklist::section_of(c))
+    }
+}
+
+/// The body of `## {heading}` in a Markdown page, up to the next `## `.
+pub fn doc_section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let marker = format!("## {heading}\n");
+    let Some(start) = doc.find(&marker) else {
+        return "";
+    };
+    let body = &doc[start + marker.len()..];
+    match body.find("\n## ") {
+        Some(end) => &body[..end],
+        None => body,
+    }
+}
+
+/// Declares a rule's unit struct and its [`RuleMeta`]; the doc page is embedded from
+/// `src/rules/docs/<id>.md`.
+macro_rules! declare_rule {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            id: $id:literal,
+            controls: [$($control:literal),+ $(,)?],
+            severity: $severity:ident,
+            kind: $kind:literal,
+            title: $title:literal $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+
+        impl $name {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                controls: &[$($control),+],
+                severity: $crate::finding::Severity::$severity,
+                title: $title,
+                resource_kind: $kind,
+                doc: include_str!(concat!("docs/", $id, ".md")),
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// A rule: its metadata, its parameters, and its check.
+pub trait Rule: Sync + Send + 'static {
+    type Params: RuleParams;
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &mut Cx<'_>, params: &Self::Params);
+}
+
+/// A rule with its parameters read: what the engine runs.
+pub trait Check: Send + Sync {
+    fn run(&self, cx: &mut Cx<'_>);
+}
+
+/// The object-safe face of a [`Rule`], for the registry.
+pub trait AnyRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Reads the rule's parameters from its policy table.
+    fn configure(&'static self, r: &mut TableReader<'_, '_>) -> Box<dyn Check>;
+    fn param_docs(&self) -> Vec<ParamDoc>;
+}
+
+struct Configured<R: Rule> {
+    rule: &'static R,
+    params: R::Params,
+}
+
+impl<R: Rule> Check for Configured<R> {
+    fn run(&self, cx: &mut Cx<'_>) {
+        self.rule.check(cx, &self.params);
+    }
+}
+
+impl<R: Rule> AnyRule for R {
+    fn meta(&self) -> &'static RuleMeta {
+        Rule::meta(self)
+    }
+
+    fn configure(&'static self, r: &mut TableReader<'_, '_>) -> Box<dyn Check> {
+        Box::new(Configured {
+            rule: self,
+            params: R::Params::read(r),
+        })
+    }
+
+    fn param_docs(&self) -> Vec<ParamDoc> {
+        R::Params::docs()
+    }
+}
+
+/// Every rule, registered once. Order does not matter: reports sort findings.
+pub static RULES: &[&dyn AnyRule] = &[
+    // 2.1 Network
+    &network::VpcCidrMismatch,
+    &network::AlbSubnetWithoutInternetRoute,
+    &network::AlbSubnetsSingleAz,
+    &network::AppSubnetNotPrivate,
+    &network::DbSubnetRoutesToInternet,
+    &network::DbSubnetGroupSingleAz,
+    &network::NatGatewayNotUsable,
+    // 2.1 Security groups
+    &security_groups::AlbSgUnexpectedIngress,
+    &security_groups::ApiSgIngressNotFromAlb,
+    &security_groups::DbSgIngressNotFromApi,
+    &security_groups::SgDbPortOpenToCidr,
+    &security_groups::SgOpenToWorld,
+    &security_groups::SgAdminPortOpenToWorld,
+    &security_groups::SgEgressUnrestricted,
+    // 2.2 RDS
+    &rds::RdsEngineVersionTooOld,
+    &rds::RdsInstanceClassTooSmall,
+    &rds::RdsMultiAzDisabled,
+    &rds::RdsStorageInsufficient,
+    &rds::RdsDeletionProtectionDisabled,
+    &rds::RdsBackupRetentionTooShort,
+    &rds::RdsParameterGroupMisconfigured,
+    &rds::RdsEnhancedMonitoringDisabled,
+    &rds::RdsManualSnapshotMissing,
+    &rds::RdsPubliclyAccessible,
+    &rds::RdsStorageUnencrypted,
+    &rds::RdsSnapshotPublic,
+    &rds::RdsSnapshotUnencrypted,
+];
+
+pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
+}
+
+/// Everything a rule needs while it runs, and where its findings go.
+pub struct Cx<'a> {
+    pub snap: &'a Snapshot,
+    meta: &'static RuleMeta,
+    severity: Severity,
+    origin: Option<PolicyRef>,
+    key_lines: &'a BTreeMap<String, u32>,
+    policy: Option<PolicyRef>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        snap: &'a Snapshot,
+        meta: &'static RuleMeta,
+        severity: Severity,
+        origin: Option<PolicyRef>,
+        key_lines: &'a BTreeMap<String, u32>,
+    ) -> Self {
+        Cx {
+            snap,
+            meta,
+            severity,
+            policy: origin.clone(),
+            origin,
+            key_lines,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    /// Points findings' policy reference at `key`'s line, when the policy sets it (the
+    /// threshold that decided the verdict), else at the rule's table.
+    pub fn threshold(&mut self, key: &str) {
+        self.policy = match (&self.origin, self.key_lines.get(key)) {
+            (Some(o), Some(line)) => Some(PolicyRef {
+                file: o.file.clone(),
+                line: *line,
+            }),
+            (o, _) => o.clone(),
+        };
+    }
+
+    pub fn account(&self) -> Option<&'a str> {
+        self.snap.collection.account.as_deref()
+    }
+
+    /// The scanned regions, sorted.
+    pub fn regions(&self) -> impl Iterator<Item = scope::Region<'a>> + 'a {
+        self.snap.regions.iter().map(|(name, inv)| scope::Region {
+            name: name.as_str(),
+            inv,
+        })
+    }
+
+    /// A resource reference in `region` of the scanned account.
+    pub fn resource(&self, kind: &str, id: &str, region: &str) -> ResourceRef {
+        ResourceRef::new(kind, id)
+            .region(region)
+            .account(self.account())
+    }
+
+    pub fn emit(
+        &mut self,
+        status: Status,
+        resource: ResourceRef,
+        message: impl Into<String>,
+        evidence: Vec<Evidence>,
+    ) {
+        let f = FindingBuilder::new(
+            self.meta.id,
+            self.meta.controls,
+            self.severity,
+            resource,
+            status,
+            message,
+        )
+        .evidences(evidence)
+        .remediation(&self.meta.remediation())
+        .policy(self.policy.clone())
+        .build();
+        self.findings.push(f);
+    }
+
+    pub fn pass(&mut self, r: ResourceRef, message: impl Into<String>, ev: Vec<Evidence>) {
+        self.emit(Status::Pass, r, message, ev);
+    }
+
+    pub fn fail(&mut self, r: ResourceRef, message: impl Into<String>, ev: Vec<Evidence>) {
+        self.emit(Status::Fail, r, message, ev);
+    }
+
+    pub fn verdict(
+        &mut self,
+        ok: bool,
+        r: ResourceRef,
+        message: impl Into<String>,
+        ev: Vec<Evidence>,
+    ) {
+        self.emit(if ok { Status::Pass } else { Status::Fail }, r, message, ev);
+    }
+
+    /// `error` on a known resource: something it needs could not be read.
+    pub fn error_on(&mut self, r: ResourceRef, what: &str, err: &CollectError) {
+        let msg = format!(
+            "Could not check {what} of {} {}: {err}.",
+            r.kind,
+            r.display()
+        );
+        self.emit(Status::Error, r, msg, vec![error_evidence(err)]);
+    }
+
+    /// `error` for a whole region: the resources themselves could not be listed.
+    pub fn unavailable(&mut self, region: &str, what: &str, err: &CollectError) {
+        let r = self.resource(self.meta.resource_kind, "*", region);
+        let msg = format!("Could not check {what} in {region}: {err}.");
+        self.emit(Status::Error, r, msg, vec![error_evidence(err)]);
+    }
+
+    /// `skipped` with a reason, for a resource the rule does not apply to.
+    pub fn skip(&mut self, r: ResourceRef, message: impl Into<String>) {
+        self.emit(Status::Skipped, r, message, vec![]);
+    }
+
+    /// The findings, with one `skipped` finding if the rule had nothing to look at.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.findings.retain(|f| {
+            seen.insert((
+                f.resource.region.clone(),
+                f.resource.kind.clone(),
+                f.resource.id.clone(),
+            ))
+        });
+        if self.findings.is_empty() {
+            let regions: Vec<&str> = self.snap.regions.keys().map(String::as_str).collect();
+            let where_ = if regions.is_empty() {
+                "no region was scanned".to_string()
+            } else {
+                format!("none found in {}", regions.join(", "))
+            };
+            let r = ResourceRef::new(self.meta.resource_kind, "*").account(self.account());
+            let msg = format!(
+                "Nothing to check: no {} in scope ({where_}).",
+                self.meta.resource_kind
+            );
+            self.skip(r, msg);
+        }
+        self.findings
+    }
+}
+
+/// Evidence that names the failed operation and why it failed.
+pub fn error_evidence(err: &CollectError) -> Evidence {
+    Evidence::new(
+        &err.source,
+        serde_json::json!({ "error": err.kind.as_str(), "message": err.message }),
+        None,
+    )
+}
+
+/// Runs one rule over a snapshot.
+pub fn run_rule(snap: &Snapshot, rule: &crate::policy::EnabledRule) -> Vec<Finding> {
+    let mut cx = Cx::new(
+        snap,
+        rule.rule.meta(),
+        rule.severity,
+        Some(rule.origin.clone()),
+        &rule.key_lines,
+    );
+    rule.check.run(&mut cx);
+    cx.finish()
+}
+
+/// For rules' messages: `a, b and c`.
+pub fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Items of a region-level collection, or `None` after emitting an `error` finding.
+pub fn region_items<'a, T: Clone + Default>(
+    cx: &mut Cx<'_>,
+    region: &str,
+    what: &str,
+    observed: &'a crate::inventory::Observed<T>,
+) -> Option<std::borrow::Cow<'a, T>> {
+    match observed.items() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            cx.unavailable(region, what, e);
+            None
+        }
+    }
+}
+
+/// Keeps the type of `RegionInventory` reachable for rule files.
+pub type RegionInv = RegionInventory;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUIRED_HEADINGS: [&str; 4] = [
+        "## What it checks",
+        "## Why it matters",
+        "## Evidence",
+        "## Remediation",
+    ];
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_name_known_controls() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.meta().id).collect();
+        for id in &ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !id.starts_with('-')
+                    && !id.ends_with('-')
+                    && !id.contains("--"),
+                "{id} is not kebab-case"
+            );
+        }
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate rule ids");
+        for r in RULES {
+            let m = r.meta();
+            assert!(!m.controls.is_empty(), "{} lists no control", m.id);
+            for c in m.controls {
+                assert!(
+                    checklist::section_of(c).is_some(),
+                    "{}: unknown control {c}",
+                    m.id
+                );
+            }
+            assert!(
+                !m.title.starts_with("Ensure"),
+                "{}: title starts with Ensure",
+                m.id
+            );
+            assert!(m.title.len() <= 100, "{}: title too long", m.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_complete_doc_page_and_a_remediation() {
+        for r in RULES {
+            let m = r.meta();
+            assert!(
+                m.doc.starts_with(&format!("# {}\n", m.id)),
+                "docs/{}.md must start with `# {}`",
+                m.id,
+                m.id
+            );
+            for h in REQUIRED_HEADINGS {
+                assert!(
+                    m.doc.contains(&format!("{h}\n")),
+                    "docs/{}.md lacks {h}",
+                    m.id
+                );
+            }
+            assert!(
+                !m.doc.contains("## Parameters"),
+                "docs/{}.md: parameters are generated from the rule's Params; do not write them by hand",
+                m.id
+            );
+            assert!(!m.remediation().is_empty(), "{}: empty remediation", m.id);
+        }
+    }
+
+    #[test]
+    fn no_doc_page_without_a_rule() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules/docs");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let id = name.trim_end_matches(".md");
+            assert!(find(id).is_some(), "docs/{name} belongs to no rule");
+        }
+    }
+
+    #[test]
+    fn every_parameter_is_documented() {
+        for r in RULES {
+            for p in r.param_docs() {
+                assert!(!p.doc.is_empty(), "{}: `{}` has no doc", r.meta().id, p.key);
+            }
+        }
+    }
+
+    #[test]
+    fn remediation_is_the_first_paragraph() {
+        let doc = "# x\n\n## Remediation\n\nTurn it\non.\n\nMore.\n\n## Next\n";
+        assert_eq!(doc_section(doc, "Remediation"), "\nTurn it\non.\n\nMore.\n");
+        let m = RuleMeta {
+            id: "x",
+            controls: &["RDS-3"],
+            severity: Severity::Low,
+            title: "t",
+            resource_kind: "k",
+            doc,
+        };
+        assert_eq!(m.remediation(), "Turn it on.");
+    }
+}

@@ -1,0 +1,435 @@
+//! Test fixtures for rules: a compliant LifetimeCircle environment that each rule's tests
+//! break one piece at a time, and a runner that reads the rule's parameters through the
+//! real policy loader.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, Status};
+use crate::inventory::ec2::*;
+use crate::inventory::ecs::*;
+use crate::inventory::elbv2::*;
+use crate::inventory::rds::*;
+use crate::inventory::*;
+use crate::policy::{self, PolicySource};
+
+pub const REGION: &str = "eu-central-1";
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn present<T>(v: T) -> Observed<T> {
+    Observed::present(v)
+}
+
+pub fn denied(source: &str) -> CollectError {
+    CollectError {
+        source: source.into(),
+        region: Some(REGION.into()),
+        kind: ErrorKind::AccessDenied,
+        message: "AccessDenied: not authorized".into(),
+    }
+}
+
+pub fn keyed<T>(items: Vec<(&str, T)>) -> BTreeMap<String, T> {
+    items.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+pub fn perm(protocol: &str, from: i32, to: i32, sources: &[Source]) -> Permission {
+    Permission {
+        protocol: protocol.into(),
+        from_port: if protocol == "-1" { None } else { Some(from) },
+        to_port: if protocol == "-1" { None } else { Some(to) },
+        sources: sources.to_vec(),
+    }
+}
+
+pub fn cidr(c: &str) -> Source {
+    Source::Cidr(c.into())
+}
+
+pub fn group(g: &str) -> Source {
+    Source::Group(g.into())
+}
+
+pub fn all_egress() -> Vec<Permission> {
+    vec![perm("-1", 0, 0, &[cidr("0.0.0.0/0")])]
+}
+
+pub fn sg(id: &str, name: &str, ingress: Vec<Permission>) -> SecurityGroup {
+    SecurityGroup {
+        id: id.into(),
+        name: name.into(),
+        vpc_id: Some("vpc-prod".into()),
+        description: None,
+        ingress,
+        egress: all_egress(),
+        tags: BTreeMap::new(),
+    }
+}
+
+fn subnet(id: &str, az: &str, public_ip: bool) -> Subnet {
+    Subnet {
+        id: id.into(),
+        vpc_id: "vpc-prod".into(),
+        availability_zone: az.into(),
+        cidr: None,
+        map_public_ip_on_launch: public_ip,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub fn route(dest: &str, target: &str) -> Route {
+    Route {
+        destination: dest.into(),
+        target: target.into(),
+        state: Some("active".into()),
+    }
+}
+
+fn table(id: &str, main: bool, subnets: &[&str], routes: Vec<Route>) -> RouteTable {
+    RouteTable {
+        id: id.into(),
+        vpc_id: "vpc-prod".into(),
+        main,
+        subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
+        routes,
+    }
+}
+
+pub fn db(id: &str) -> DbInstance {
+    DbInstance {
+        id: id.into(),
+        arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}")),
+        engine: "postgres".into(),
+        engine_version: Some("16.3".into()),
+        instance_class: "db.t3.medium".into(),
+        status: Some("available".into()),
+        multi_az: true,
+        allocated_storage_gb: 100,
+        max_allocated_storage_gb: Some(200),
+        storage_type: Some("gp3".into()),
+        storage_encrypted: true,
+        deletion_protection: true,
+        backup_retention_days: 30,
+        monitoring_interval: 60,
+        monitoring_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/rds-monitoring")),
+        publicly_accessible: false,
+        endpoint: Some(format!("{id}.example.{REGION}.rds.amazonaws.com:5432")),
+        vpc_id: Some("vpc-prod".into()),
+        subnet_group: Some(DbSubnetGroup {
+            name: "lc-db-subnets".into(),
+            vpc_id: Some("vpc-prod".into()),
+            subnets: vec![
+                DbSubnet {
+                    subnet_id: "subnet-db-a".into(),
+                    availability_zone: Some("eu-central-1a".into()),
+                },
+                DbSubnet {
+                    subnet_id: "subnet-db-b".into(),
+                    availability_zone: Some("eu-central-1b".into()),
+                },
+            ],
+        }),
+        security_groups: vec!["sg-db".into()],
+        parameter_groups: vec![ParameterGroupRef {
+            name: "lc-pg16".into(),
+            apply_status: Some("in-sync".into()),
+        }],
+        master_user_secret_arn: None,
+        latest_restorable_time: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+pub fn db_snapshot(id: &str, instance: &str) -> DbSnapshot {
+    DbSnapshot {
+        id: id.into(),
+        arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{id}")),
+        instance_id: instance.into(),
+        snapshot_type: Some("manual".into()),
+        status: Some("available".into()),
+        encrypted: true,
+        created_at: Some("2026-11-20T10:00:00Z".into()),
+        attributes: present(keyed(vec![("restore", vec![])])),
+    }
+}
+
+pub fn parameters(pairs: &[(&str, &str)]) -> Observed<BTreeMap<String, Parameter>> {
+    present(
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    Parameter {
+                        value: Some(v.to_string()),
+                        source: Some("user".into()),
+                    },
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The planned environment, compliant with every network, SG and RDS control.
+pub fn compliant() -> Snapshot {
+    let ec2 = Ec2 {
+        vpcs: present(keyed(vec![(
+            "vpc-prod",
+            Vpc {
+                id: "vpc-prod".into(),
+                cidr_blocks: vec!["10.0.0.0/16".into()],
+                ipv6_cidr_blocks: vec![],
+                is_default: false,
+                state: Some("available".into()),
+                tags: keyed(vec![("Name", "lc-prod".to_string())]),
+            },
+        )])),
+        subnets: present(keyed(vec![
+            (
+                "subnet-pub-a",
+                subnet("subnet-pub-a", "eu-central-1a", true),
+            ),
+            (
+                "subnet-pub-b",
+                subnet("subnet-pub-b", "eu-central-1b", true),
+            ),
+            (
+                "subnet-app-a",
+                subnet("subnet-app-a", "eu-central-1a", false),
+            ),
+            (
+                "subnet-app-b",
+                subnet("subnet-app-b", "eu-central-1b", false),
+            ),
+            ("subnet-db-a", subnet("subnet-db-a", "eu-central-1a", false)),
+            ("subnet-db-b", subnet("subnet-db-b", "eu-central-1b", false)),
+        ])),
+        route_tables: present(keyed(vec![
+            (
+                "rtb-main",
+                table("rtb-main", true, &[], vec![route("10.0.0.0/16", "local")]),
+            ),
+            (
+                "rtb-public",
+                table(
+                    "rtb-public",
+                    false,
+                    &["subnet-pub-a", "subnet-pub-b"],
+                    vec![
+                        route("10.0.0.0/16", "local"),
+                        route("0.0.0.0/0", "igw-prod"),
+                    ],
+                ),
+            ),
+            (
+                "rtb-app",
+                table(
+                    "rtb-app",
+                    false,
+                    &["subnet-app-a", "subnet-app-b"],
+                    vec![
+                        route("10.0.0.0/16", "local"),
+                        route("0.0.0.0/0", "nat-prod"),
+                    ],
+                ),
+            ),
+            (
+                "rtb-db",
+                table(
+                    "rtb-db",
+                    false,
+                    &["subnet-db-a", "subnet-db-b"],
+                    vec![route("10.0.0.0/16", "local")],
+                ),
+            ),
+        ])),
+        internet_gateways: present(keyed(vec![(
+            "igw-prod",
+            InternetGateway {
+                id: "igw-prod".into(),
+                attachments: vec![GatewayAttachment {
+                    vpc_id: "vpc-prod".into(),
+                    state: Some("available".into()),
+                }],
+                tags: BTreeMap::new(),
+            },
+        )])),
+        nat_gateways: present(keyed(vec![(
+            "nat-prod",
+            NatGateway {
+                id: "nat-prod".into(),
+                vpc_id: Some("vpc-prod".into()),
+                subnet_id: Some("subnet-pub-a".into()),
+                state: Some("available".into()),
+                connectivity_type: Some("public".into()),
+                tags: BTreeMap::new(),
+            },
+        )])),
+        security_groups: present(keyed(vec![
+            (
+                "sg-alb",
+                sg(
+                    "sg-alb",
+                    "lc-alb",
+                    vec![
+                        perm("tcp", 80, 80, &[cidr("0.0.0.0/0"), cidr("::/0")]),
+                        perm("tcp", 443, 443, &[cidr("0.0.0.0/0"), cidr("::/0")]),
+                    ],
+                ),
+            ),
+            (
+                "sg-api",
+                sg(
+                    "sg-api",
+                    "lc-api",
+                    vec![perm("tcp", 8000, 8000, &[group("sg-alb")])],
+                ),
+            ),
+            (
+                "sg-db",
+                sg(
+                    "sg-db",
+                    "lc-db",
+                    vec![perm("tcp", 5432, 5432, &[group("sg-api")])],
+                ),
+            ),
+        ])),
+        prefix_lists: present(BTreeMap::new()),
+    };
+    let elbv2 = Elbv2 {
+        load_balancers: present(keyed(vec![(
+            "arn:alb",
+            LoadBalancer {
+                arn: "arn:alb".into(),
+                name: "lc-alb".into(),
+                lb_type: "application".into(),
+                scheme: "internet-facing".into(),
+                vpc_id: Some("vpc-prod".into()),
+                dns_name: Some("lc-alb-1.eu-central-1.elb.amazonaws.com".into()),
+                state: Some("active".into()),
+                security_groups: vec!["sg-alb".into()],
+                subnets: vec![
+                    LbSubnet {
+                        subnet_id: "subnet-pub-a".into(),
+                        availability_zone: "eu-central-1a".into(),
+                    },
+                    LbSubnet {
+                        subnet_id: "subnet-pub-b".into(),
+                        availability_zone: "eu-central-1b".into(),
+                    },
+                ],
+            },
+        )])),
+    };
+    let ecs = Ecs {
+        clusters: present(keyed(vec![(
+            "arn:cluster",
+            Cluster {
+                arn: "arn:cluster".into(),
+                name: "lc-prod".into(),
+                services: present(keyed(vec![(
+                    "arn:svc-api",
+                    Service {
+                        arn: "arn:svc-api".into(),
+                        name: "api".into(),
+                        cluster_arn: "arn:cluster".into(),
+                        status: Some("ACTIVE".into()),
+                        launch_type: Some("FARGATE".into()),
+                        network: Some(AwsVpcConfig {
+                            subnets: vec!["subnet-app-a".into(), "subnet-app-b".into()],
+                            security_groups: vec!["sg-api".into()],
+                            assign_public_ip: false,
+                        }),
+                    },
+                )])),
+            },
+        )])),
+    };
+    let rds = Rds {
+        instances: present(keyed(vec![("lc-prod-db", db("lc-prod-db"))])),
+        parameter_groups: present(keyed(vec![(
+            "lc-pg16",
+            ParameterGroup {
+                name: "lc-pg16".into(),
+                parameters: parameters(&[
+                    ("max_connections", "200"),
+                    ("shared_preload_libraries", "pg_stat_statements"),
+                ]),
+            },
+        )])),
+        snapshots: present(keyed(vec![(
+            "lc-prod-db-manual",
+            db_snapshot("lc-prod-db-manual", "lc-prod-db"),
+        )])),
+    };
+    Snapshot {
+        schema: SNAPSHOT_SCHEMA.into(),
+        tool: ToolInfo::current(),
+        collection: CollectionInfo {
+            started_at: "2026-11-28T10:00:00Z".into(),
+            finished_at: "2026-11-28T10:00:01Z".into(),
+            account: Some(ACCOUNT.into()),
+            regions: vec![REGION.into()],
+            endpoint_url: None,
+        },
+        regions: keyed(vec![(
+            REGION,
+            RegionInventory {
+                ec2,
+                elbv2,
+                ecs,
+                rds,
+            },
+        )]),
+        errors: vec![],
+    }
+}
+
+/// The single region's inventory, to break.
+pub fn inv(s: &mut Snapshot) -> &mut RegionInventory {
+    s.regions.get_mut(REGION).unwrap()
+}
+
+pub fn value<T>(o: &mut Observed<T>) -> &mut T {
+    match o {
+        Observed::Present { value } => value,
+        _ => panic!("fixture field is not present"),
+    }
+}
+
+/// Runs `rule` with parameters `params` (TOML lines) through the real policy loader.
+pub fn run(rule: &str, params: &str, snap: &Snapshot) -> Vec<Finding> {
+    let text = format!("[rules.{rule}]\n{params}\n");
+    let policy = policy::load(&[PolicySource {
+        name: "test.toml".into(),
+        text,
+    }])
+    .unwrap_or_else(|d| panic!("{d}"));
+    let mut findings = crate::rules::run_rule(snap, &policy.rules[0]);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// `(resource id, status)` of every finding, for compact assertions.
+pub fn verdicts(findings: &[Finding]) -> Vec<(String, Status)> {
+    findings
+        .iter()
+        .map(|f| (f.resource.id.clone(), f.status))
+        .collect()
+}
+
+/// Asserts the verdicts, printing the messages when they differ.
+#[track_caller]
+pub fn assert_verdicts(findings: &[Finding], expected: &[(&str, Status)]) {
+    let got = verdicts(findings);
+    let want: Vec<(String, Status)> = expected.iter().map(|(i, s)| (i.to_string(), *s)).collect();
+    assert_eq!(
+        got,
+        want,
+        "\nmessages:\n{}",
+        findings
+            .iter()
+            .map(|f| format!("  {} {}: {}", f.status, f.resource.id, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

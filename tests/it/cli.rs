@@ -1,0 +1,355 @@
+//! The command line as a user meets it: exit codes, located policy errors, unknown flags,
+//! and endpoints that refuse or never answer (exit 3 within a bound, never a hang).
+
+use std::time::{Duration, Instant};
+
+use crate::support::{infraverify, stderr, stdout};
+
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/lifetimecircle/snapshot.json"
+);
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn unknown_flags_and_subcommands_are_refused_with_exit_2() {
+    let dir = tmp();
+    let out = infraverify(dir.path())
+        .args(["scan", "--regoin", "eu-central-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unexpected argument '--regoin'"), "{err}");
+    assert!(err.contains("--region"), "suggests the right flag: {err}");
+    let out = infraverify(dir.path()).arg("scna").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = infraverify(dir.path())
+        .args(["evaluate", EXAMPLE, "--fail-on", "severe"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'severe'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_policy_is_located_and_nothing_is_evaluated() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[policy]\nregions = [\"eu-central-1\"]\n\n[rules.rds-backup-retention-too-shrot]\n\n[rules.rds-multi-az-disabled]\nseverity = 3\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["check-policy", "bad.toml"],
+        vec![
+            "evaluate", EXAMPLE, "--policy", "bad.toml", "--format", "json",
+        ],
+        vec![
+            "scan",
+            "--policy",
+            "bad.toml",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+    ] {
+        let out = infraverify(dir.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("--> bad.toml:4:8"), "{err}");
+        assert!(
+            err.contains("unknown rule `rds-backup-retention-too-shrot`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("did you mean `rds-backup-retention-too-short`?"),
+            "{err}"
+        );
+        assert!(err.contains("--> bad.toml:7:12"), "{err}");
+        assert!(err.contains("`severity` must be a severity"), "{err}");
+        assert!(
+            err.contains("2 errors in policy; nothing was evaluated"),
+            "{err}"
+        );
+        assert!(
+            !dir.path().join("reports").exists(),
+            "no report is written for invalid input"
+        );
+    }
+}
+
+#[test]
+fn check_policy_accepts_the_bundled_policies() {
+    let dir = tmp();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = infraverify(dir.path())
+        .args([
+            "check-policy",
+            &format!("{root}/policies/lifetimecircle.toml"),
+            &format!("{root}/policies/aws-baseline.toml"),
+        ])
+        .output()
+        .unwrap();
+    // The two files configure some rules twice: refused, and said so.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is already configured at"),
+        "{}",
+        stderr(&out)
+    );
+    for f in ["lifetimecircle.toml", "aws-baseline.toml"] {
+        let out = infraverify(dir.path())
+            .args(["check-policy", &format!("{root}/policies/{f}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).contains(": valid;"), "{}", stdout(&out));
+    }
+    let out = infraverify(dir.path())
+        .args(["check-policy", "missing.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read policy file missing.toml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn rules_and_explain() {
+    let dir = tmp();
+    let out = infraverify(dir.path()).arg("rules").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for id in [
+        "vpc-cidr-mismatch",
+        "db-sg-ingress-not-from-api",
+        "rds-snapshot-public",
+    ] {
+        assert!(text.contains(id), "{id} missing from `rules`");
+    }
+    assert!(text.contains("27 rules."), "{text}");
+    let out = infraverify(dir.path())
+        .args(["explain", "rds-backup-retention-too-short"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("# rds-backup-retention-too-short\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("## Remediation") && text.contains("| `min-days` | an integer | `30` |"),
+        "{text}"
+    );
+    let out = infraverify(dir.path())
+        .args(["explain", "rds-multi-az"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `rds-multi-az-disabled`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn fail_on_sets_the_gate() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[rules.rds-backup-retention-too-short]\n",
+    )
+    .unwrap();
+    // The example's DB keeps backups for 7 days: a high-severity fail.
+    infraverify(dir.path())
+        .args(["evaluate", EXAMPLE, "--policy", "p.toml"])
+        .assert()
+        .code(1);
+    infraverify(dir.path())
+        .args([
+            "evaluate",
+            EXAMPLE,
+            "--policy",
+            "p.toml",
+            "--fail-on",
+            "high",
+        ])
+        .assert()
+        .code(1);
+    infraverify(dir.path())
+        .args([
+            "evaluate",
+            EXAMPLE,
+            "--policy",
+            "p.toml",
+            "--fail-on",
+            "critical",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn unreadable_snapshots_and_report_paths_are_invalid_input() {
+    let dir = tmp();
+    let out = infraverify(dir.path())
+        .args(["evaluate", "nope.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read snapshot nope.json"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        dir.path().join("old.json"),
+        r#"{"schema":"infraverify/snapshot/v0"}"#,
+    )
+    .unwrap();
+    let out = infraverify(dir.path())
+        .args(["evaluate", "old.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("this version of infraverify reads \"infraverify/snapshot/v1\""),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(dir.path().join("afile"), "x").unwrap();
+    let out = infraverify(dir.path())
+        .args([
+            "evaluate",
+            EXAMPLE,
+            "--format",
+            "json",
+            "--out-dir",
+            "afile",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--out-dir afile exists and is not a directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn no_region_anywhere_is_invalid_input() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("p.toml"), "[rules.rds-multi-az-disabled]\n").unwrap();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--policy",
+            "p.toml",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no region to scan"),
+        "{}",
+        stderr(&out)
+    );
+    let out = infraverify(dir.path())
+        .args(["scan", "--region", "mars-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not an AWS region name"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_refused_endpoint_makes_every_control_error_and_exit_3() {
+    let dir = tmp();
+    // Bind, then close: the port refuses connections.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--call-timeout",
+            "2",
+            "--format",
+            "json",
+            "--format",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}\n{}", stderr(&out));
+    let report = crate::support::read_json(&dir.path().join("reports/report.json"));
+    assert_eq!(
+        report["summary"]["pass"], 0,
+        "no control may pass when nothing was read"
+    );
+    assert_eq!(report["summary"]["fail"], 0, "nor fail");
+    assert!(report["summary"]["error"].as_u64().unwrap() >= 27);
+    assert!(
+        text.contains("(unreachable): the endpoint could not be reached"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
+    let dir = tmp();
+    // Accepts connections (the kernel completes the handshake) and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for s in listener.incoming().take(64) {
+            open.push(s);
+        }
+    });
+    let start = Instant::now();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--call-timeout",
+            "1",
+        ])
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}\n{}", stderr(&out));
+    assert!(text.contains("(timeout)"), "{text}");
+    assert!(
+        took < Duration::from_secs(90),
+        "the scan must end on its own"
+    );
+    drop(held);
+}

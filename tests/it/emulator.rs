@@ -1,0 +1,454 @@
+//! End-to-end scans against the AWS emulator seeded through the SDK: exact verdicts per
+//! (rule, resource) on a compliant stack beside its broken twin, offline re-evaluation of
+//! a saved snapshot, and a collection failure confined to the controls that needed it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::proxy::{self, Canned};
+use crate::seed::{seed, Options};
+use crate::support::{endpoint, infraverify, read_json, stdout, verdicts};
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes() {
+    let region = "eu-west-1";
+    let env = seed(
+        region,
+        Options {
+            twin: true,
+            example: false,
+        },
+    )
+    .await;
+    let dir = tmp();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--region",
+            region,
+            "--endpoint-url",
+            &endpoint(),
+            "--format",
+            "json",
+            "--format",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = read_json(&dir.path().join("reports/report.json"));
+    let got = verdicts(&report);
+
+    let id = |n: &str| env.id(n);
+    let sg_all: Vec<String> = [
+        "lc-alb",
+        "lc-api",
+        "lc-db",
+        "tw-alb",
+        "tw-api",
+        "tw-db",
+        "tw-cache",
+        "tw-bastion",
+    ]
+    .iter()
+    .map(|n| id(n))
+    .collect();
+    let mut want: Vec<(&str, String, &str)> = vec![
+        // NET-1
+        ("vpc-cidr-mismatch", id("lc-prod"), "pass"),
+        ("vpc-cidr-mismatch", id("lc-twin"), "fail"),
+        // NET-2
+        (
+            "alb-subnet-without-internet-route",
+            id("lc-public-a"),
+            "pass",
+        ),
+        (
+            "alb-subnet-without-internet-route",
+            id("lc-public-b"),
+            "pass",
+        ),
+        (
+            "alb-subnet-without-internet-route",
+            id("tw-public-a"),
+            "pass",
+        ),
+        (
+            "alb-subnet-without-internet-route",
+            id("tw-public-x"),
+            "fail",
+        ),
+        ("alb-subnets-single-az", "lc-alb".into(), "pass"),
+        ("alb-subnets-single-az", "tw-alb".into(), "fail"),
+        // NET-3
+        ("app-subnet-not-private", id("lc-app-a"), "pass"),
+        ("app-subnet-not-private", id("lc-app-b"), "pass"),
+        ("app-subnet-not-private", id("tw-app-a"), "fail"),
+        // NET-4
+        ("db-subnet-routes-to-internet", id("lc-db-a"), "pass"),
+        ("db-subnet-routes-to-internet", id("lc-db-b"), "pass"),
+        ("db-subnet-routes-to-internet", id("tw-db-a"), "fail"),
+        ("db-subnet-routes-to-internet", id("tw-db-b"), "pass"),
+        ("db-subnet-group-single-az", "lc-db-subnets".into(), "pass"),
+        ("db-subnet-group-single-az", "tw-db-subnets".into(), "fail"),
+        // NET-5
+        ("nat-gateway-not-usable", id("lc-nat"), "pass"),
+        ("nat-gateway-not-usable", id("tw-nat"), "fail"),
+        // SG-1
+        ("alb-sg-unexpected-ingress", id("lc-alb"), "pass"),
+        ("alb-sg-unexpected-ingress", id("tw-alb"), "fail"),
+        // SG-2
+        ("api-sg-ingress-not-from-alb", id("lc-api"), "pass"),
+        ("api-sg-ingress-not-from-alb", id("tw-api"), "fail"),
+        // SG-3
+        ("db-sg-ingress-not-from-api", id("lc-db"), "pass"),
+        ("db-sg-ingress-not-from-api", id("tw-db"), "fail"),
+        // SG-4
+        ("sg-open-to-world", id("lc-alb"), "pass"),
+        ("sg-open-to-world", id("tw-alb"), "pass"),
+        ("sg-open-to-world", id("lc-api"), "pass"),
+        ("sg-open-to-world", id("tw-api"), "fail"),
+        ("sg-open-to-world", id("tw-cache"), "fail"),
+        ("sg-open-to-world", id("tw-bastion"), "fail"),
+        ("sg-admin-port-open-to-world", id("lc-alb"), "pass"),
+        ("sg-admin-port-open-to-world", id("tw-alb"), "fail"),
+        ("sg-admin-port-open-to-world", id("tw-cache"), "fail"),
+        ("sg-admin-port-open-to-world", id("tw-bastion"), "fail"),
+        ("sg-admin-port-open-to-world", id("tw-api"), "pass"),
+        // RDS-13
+        (
+            "rds-snapshot-public",
+            "lc-prod-db-before-launch".into(),
+            "pass",
+        ),
+        ("rds-snapshot-public", "lc-bad-db-shared".into(), "fail"),
+        (
+            "rds-snapshot-unencrypted",
+            "lc-prod-db-before-launch".into(),
+            "pass",
+        ),
+        (
+            "rds-snapshot-unencrypted",
+            "lc-bad-db-shared".into(),
+            "fail",
+        ),
+        // RDS-10
+        ("rds-manual-snapshot-missing", "lc-prod-db".into(), "pass"),
+        ("rds-manual-snapshot-missing", "lc-nosnap-db".into(), "fail"),
+        ("rds-manual-snapshot-missing", "lc-bad-db".into(), "pass"),
+    ];
+    for sg in &sg_all {
+        let status = if *sg == id("tw-db") { "fail" } else { "pass" };
+        want.push(("sg-db-port-open-to-cidr", sg.clone(), status));
+        want.push(("sg-egress-unrestricted", sg.clone(), "pass"));
+    }
+    want.retain(|(r, i, _)| {
+        // Egress is judged only on the workload's groups (ALB, ECS, RDS).
+        !(*r == "sg-egress-unrestricted" && (*i == id("tw-cache") || *i == id("tw-bastion")))
+    });
+    // Every RDS-1..8 and RDS-12 rule: the two planned instances pass, the twin fails.
+    for rule in [
+        "rds-engine-version-too-old",
+        "rds-instance-class-too-small",
+        "rds-multi-az-disabled",
+        "rds-storage-insufficient",
+        "rds-deletion-protection-disabled",
+        "rds-backup-retention-too-short",
+        "rds-parameter-group-misconfigured",
+        "rds-enhanced-monitoring-disabled",
+        "rds-publicly-accessible",
+        "rds-storage-unencrypted",
+    ] {
+        want.push((rule, "lc-prod-db".into(), "pass"));
+        want.push((rule, "lc-nosnap-db".into(), "pass"));
+        want.push((rule, "lc-bad-db".into(), "fail"));
+    }
+
+    let mut mismatches = Vec::new();
+    for (rule, rid, status) in &want {
+        match got.get(&(rule.to_string(), rid.clone())) {
+            Some(s) if s == status => {}
+            other => mismatches.push(format!("{rule} {rid}: want {status}, got {other:?}")),
+        }
+    }
+    // Nothing else fails or errors: no false alarm anywhere, compliant twins included.
+    let expected: BTreeMap<(String, String), &str> = want
+        .iter()
+        .map(|(r, i, s)| ((r.to_string(), i.clone()), *s))
+        .collect();
+    for ((rule, rid), status) in &got {
+        if (status == "fail" || status == "error")
+            && !expected.contains_key(&(rule.clone(), rid.clone()))
+        {
+            mismatches.push(format!("unexpected {status}: {rule} {rid}"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{}\n\nreport:\n{}",
+        mismatches.join("\n"),
+        stdout(&out)
+    );
+
+    // Findings name the resource and the control.
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "db-sg-ingress-not-from-api" && f["status"] == "fail")
+        .unwrap();
+    assert_eq!(f["controls"], serde_json::json!(["SG-3"]));
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["resource"]["region"], region);
+    assert!(f["resource"]["arn"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":security-group/{}", id("tw-db"))));
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&id("tw-db")) && msg.contains("tcp 5432 from 10.1.0.0/16"),
+        "{msg}"
+    );
+    assert_eq!(report["summary"]["error"], 0);
+    assert_eq!(report["errors"], serde_json::json!([]));
+
+    // SG-5 with a policy that requires restricted egress: only lc-db (egress revoked) passes.
+    std::fs::write(
+        dir.path().join("egress.toml"),
+        "[rules.sg-egress-unrestricted]\nrequire-restricted = true\n",
+    )
+    .unwrap();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--policy",
+            "egress.toml",
+            "--region",
+            region,
+            "--endpoint-url",
+            &endpoint(),
+            "--format",
+            "json",
+            "--out-dir",
+            "egress",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let got = verdicts(&read_json(&dir.path().join("egress/report.json")));
+    let mut want = BTreeMap::new();
+    for n in ["lc-alb", "lc-api", "tw-alb", "tw-api", "tw-db"] {
+        want.insert(
+            ("sg-egress-unrestricted".to_string(), id(n)),
+            "fail".to_string(),
+        );
+    }
+    want.insert(
+        ("sg-egress-unrestricted".to_string(), id("lc-db")),
+        "pass".to_string(),
+    );
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
+    let region = "eu-west-3";
+    seed(
+        region,
+        Options {
+            twin: false,
+            example: true,
+        },
+    )
+    .await;
+    let dir = tmp();
+    let scan = infraverify(dir.path())
+        .args([
+            "scan",
+            "--region",
+            region,
+            "--endpoint-url",
+            &endpoint(),
+            "--save-snapshot",
+            "snap.json",
+            "--format",
+            "json",
+            "--out-dir",
+            "online",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(1), "{}", stdout(&scan));
+
+    // Offline: no credentials, and an endpoint that refuses every connection.
+    let evaluate = infraverify(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args([
+            "evaluate",
+            "snap.json",
+            "--format",
+            "json",
+            "--out-dir",
+            "offline",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(evaluate.status.code(), Some(1));
+    let online = std::fs::read_to_string(dir.path().join("online/report.json")).unwrap();
+    let offline = std::fs::read_to_string(dir.path().join("offline/report.json")).unwrap();
+    assert_eq!(
+        online, offline,
+        "evaluate must reproduce the scan's report byte for byte"
+    );
+
+    // `collect` writes the same kind of snapshot.
+    let collect = infraverify(dir.path())
+        .args([
+            "collect",
+            "--region",
+            region,
+            "--endpoint-url",
+            &endpoint(),
+            "--out",
+            "collected.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        collect.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&collect)
+    );
+    infraverify(dir.path())
+        .args([
+            "evaluate",
+            "collected.json",
+            "--format",
+            "json",
+            "--out-dir",
+            "collected",
+        ])
+        .assert()
+        .code(1);
+    let a = read_json(&dir.path().join("online/report.json"));
+    let b = read_json(&dir.path().join("collected/report.json"));
+    assert_eq!(a["findings"], b["findings"]);
+
+    // The example's violations are the ones reported.
+    let failing: Vec<(String, String)> = verdicts(&a)
+        .into_iter()
+        .filter(|(_, s)| s == "fail")
+        .map(|(k, _)| k)
+        .collect();
+    let rules: Vec<&str> = failing.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec![
+            "api-sg-ingress-not-from-alb",
+            "rds-backup-retention-too-short",
+            "rds-deletion-protection-disabled",
+            "sg-admin-port-open-to-world",
+            "sg-open-to-world",
+        ],
+        "{failing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
+    let region = "eu-west-2";
+    seed(region, Options::default()).await;
+    let deny = proxy::start(
+        &endpoint(),
+        Arc::new(|req: &proxy::Request| {
+            (req.service == "rds").then(|| {
+                let action = req
+                    .body
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("Action="))
+                    .unwrap_or("rds:*");
+                Canned::access_denied(&format!("rds:{action}"))
+            })
+        }),
+    )
+    .await;
+    let dir = tmp();
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--region",
+            region,
+            "--endpoint-url",
+            &deny.url,
+            "--format",
+            "json",
+            "--format",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "nothing fails, so the scan is incomplete: {text}"
+    );
+    let report = read_json(&dir.path().join("reports/report.json"));
+
+    let errors = report["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["source"] == "rds:DescribeDBInstances"
+                && e["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("access-denied: AccessDenied: User:")),
+        "{errors:?}"
+    );
+    // Rules that need RDS data: every finding is error. Rules that also read other services
+    // keep what they can see. Everything else is evaluated as usual.
+    let needs_rds_only = |rule: &str| {
+        rule.starts_with("rds-")
+            || matches!(
+                rule,
+                "db-subnet-routes-to-internet"
+                    | "db-subnet-group-single-az"
+                    | "db-sg-ingress-not-from-api"
+            )
+    };
+    let partly_rds = |rule: &str| matches!(rule, "vpc-cidr-mismatch" | "sg-egress-unrestricted");
+    let mut by_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        by_rule
+            .entry(f["rule"].as_str().unwrap().to_string())
+            .or_default()
+            .push(f["status"].as_str().unwrap().to_string());
+    }
+    for (rule, statuses) in &by_rule {
+        if needs_rds_only(rule) {
+            assert!(
+                statuses.iter().all(|s| s == "error"),
+                "{rule}: {statuses:?}"
+            );
+        } else if partly_rds(rule) {
+            assert_eq!(
+                statuses.iter().filter(|s| *s == "error").count(),
+                1,
+                "{rule}: {statuses:?}"
+            );
+            assert!(statuses.iter().any(|s| s == "pass"), "{rule}: {statuses:?}");
+        } else {
+            assert!(statuses.iter().all(|s| s == "pass"), "{rule}: {statuses:?}");
+        }
+    }
+    assert!(text.contains("Exit 3: scan incomplete"), "{text}");
+    assert!(text.contains("Collection errors"), "{text}");
+}

@@ -1,0 +1,103 @@
+//! The bundled example snapshot: it must stay loadable and give the documented verdicts,
+//! and it is re-recorded from the emulator with `cargo test -- --ignored record_example`.
+
+use crate::seed::{seed, Options};
+use crate::support::{endpoint, infraverify, read_json, stdout};
+
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/lifetimecircle/snapshot.json"
+);
+
+#[test]
+fn the_quick_start_example_reports_its_violations_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        infraverify(dir.path())
+            .args(["evaluate", EXAMPLE, "--format", "table", "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
+    let report_a = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    let second = run();
+    assert_eq!(
+        stdout(&first),
+        stdout(&second),
+        "the table is deterministic"
+    );
+    let report_b = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert_eq!(report_a, report_b, "the report is deterministic");
+
+    let report = read_json(&dir.path().join("reports/report.json"));
+    assert_eq!(
+        report["run"]["regions"],
+        serde_json::json!(["eu-central-1"])
+    );
+    assert_eq!(report["summary"]["error"], 0);
+    let mut fails: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["controls"][0].as_str().unwrap(),
+                f["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    fails.sort();
+    assert_eq!(
+        fails,
+        vec![
+            "RDS-5 rds-deletion-protection-disabled",
+            "RDS-6 rds-backup-retention-too-short",
+            "SG-2 api-sg-ingress-not-from-alb",
+            "SG-4 sg-admin-port-open-to-world",
+            "SG-4 sg-open-to-world",
+        ]
+    );
+    let table = stdout(&first);
+    assert!(
+        table.contains(
+            "DB instance lc-prod-db keeps backups for 7 days; the policy requires at least 30."
+        ),
+        "{table}"
+    );
+}
+
+/// Re-records the example from a fresh emulator: `scripts/test.sh record_example -- --ignored`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "writes examples/lifetimecircle/snapshot.json; run on purpose"]
+async fn record_example() {
+    let region = "eu-central-1";
+    seed(
+        region,
+        Options {
+            twin: false,
+            example: true,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    infraverify(dir.path())
+        .args([
+            "collect",
+            "--region",
+            region,
+            "--endpoint-url",
+            &endpoint(),
+            "--out",
+            "snap.json",
+        ])
+        .assert()
+        .code(0);
+    let path = dir.path().join("snap.json");
+    let mut snap = infraverify::inventory::Snapshot::load(path.to_str().unwrap()).unwrap();
+    // The emulator's port changes every run; keep the file stable.
+    snap.collection.endpoint_url = Some("http://127.0.0.1:5000".into());
+    std::fs::write(EXAMPLE, snap.to_json()).unwrap();
+}

@@ -1,0 +1,13 @@
+//! The integration tests: one binary, so the AWS SDK is linked once.
+//!
+//! Tests that need the AWS emulator read its address from `INFRAVERIFY_TEST_ENDPOINT`,
+//! which `scripts/test.sh` sets after starting moto on a free loopback port. Each such
+//! test seeds its own region, so tests run in parallel without seeing each other.
+
+mod cli;
+mod emulator;
+mod example;
+mod proxy;
+mod readonly;
+mod seed;
+mod support;

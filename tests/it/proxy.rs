@@ -1,0 +1,161 @@
+//! A small HTTP/1.1 proxy in front of the emulator that can answer chosen requests itself:
+//! the way to make one AWS service fail (AccessDenied, throttling, 5xx) while the others
+//! keep answering. Requests are picked by the service name in their SigV4 credential scope.
+//! Loopback only; each connection carries one request and is then closed.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A canned answer: status line and body, with a content type.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: &'static str,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Canned {
+    /// What AWS answers a query-protocol call (RDS, EC2-style XML) that IAM refuses.
+    pub fn access_denied(action: &str) -> Canned {
+        Canned {
+            status: "403 Forbidden",
+            content_type: "text/xml",
+            body: format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                 <Message>User: arn:aws:iam::123456789012:user/ci-readonly is not authorized to perform: {action}</Message>\
+                 </Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+            ),
+        }
+    }
+}
+
+/// Decides, per request, whether to answer it: `Some(answer)`, or `None` to forward it.
+pub type Rule = dyn Fn(&Request) -> Option<Canned> + Send + Sync;
+
+#[derive(Debug)]
+pub struct Request {
+    /// The service in the SigV4 scope (`rds`, `ec2`, `ecs`, `elasticloadbalancing`, `sts`).
+    pub service: String,
+    pub body: String,
+}
+
+pub struct Proxy {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the proxy on a free loopback port, forwarding to `upstream` (`http://host:port`).
+pub async fn start(upstream: &str, rule: Arc<Rule>) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let upstream = upstream.clone();
+            let rule = rule.clone();
+            tokio::spawn(async move {
+                let _ = handle(client, &upstream, rule).await;
+            });
+        }
+    });
+    Proxy { url, task }
+}
+
+async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "the test proxy handles Content-Length bodies only"
+    );
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < len {
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some((head, body)))
+}
+
+fn service_of(head: &str) -> String {
+    // Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+    head.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+        .and_then(|l| l.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn handle(mut client: TcpStream, upstream: &str, rule: Arc<Rule>) -> std::io::Result<()> {
+    let Some((head, body)) = read_request(&mut client).await? else {
+        return Ok(());
+    };
+    let req = Request {
+        service: service_of(&head),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    if let Some(answer) = rule(&req) {
+        let resp = format!(
+            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            answer.status,
+            answer.content_type,
+            answer.body.len(),
+            answer.body
+        );
+        client.write_all(resp.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    // Forward with Connection: close, relay the whole answer, close.
+    let mut forwarded: String = head
+        .trim_end_matches("\r\n")
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    forwarded.push_str("Connection: close\r\n\r\n");
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(forwarded.as_bytes()).await?;
+    up.write_all(&body).await?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).await?;
+    client.write_all(&answer).await?;
+    client.shutdown().await
+}

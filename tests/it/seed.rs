@@ -1,0 +1,732 @@
+//! Seeds the emulator through the AWS SDK with the LifetimeCircle environment: a compliant
+//! production stack, and optionally a broken twin of every network, security group and RDS
+//! control beside it. Ids are AWS's, so tests look them up by the names used here.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{
+    AddPrefixListEntry, AttributeBooleanValue, DomainType, IpPermission, IpRange, Ipv6Range,
+    PrefixListId, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+};
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
+    NetworkConfiguration, NetworkMode, PortMapping,
+};
+use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
+use aws_sdk_rds::types::{ApplyMethod, Parameter};
+
+use crate::support::sdk;
+
+/// What to create besides the compliant stack.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// A second, broken stack: every NET, SG and RDS control violated at least once.
+    pub twin: bool,
+    /// The few realistic violations of the bundled example snapshot.
+    pub example: bool,
+}
+
+/// The ids of what was created, by the names this module gives them.
+#[derive(Debug, Default)]
+pub struct Env {
+    pub region: String,
+    ids: BTreeMap<String, String>,
+}
+
+impl Env {
+    pub fn id(&self, name: &str) -> String {
+        self.ids
+            .get(name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "nothing named {name} was seeded; have {:?}",
+                    self.ids.keys()
+                )
+            })
+            .clone()
+    }
+
+    fn set(&mut self, name: &str, id: impl Into<String>) -> String {
+        let id = id.into();
+        self.ids.insert(name.to_string(), id.clone());
+        id
+    }
+}
+
+struct Clients {
+    ec2: aws_sdk_ec2::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    ecs: aws_sdk_ecs::Client,
+    rds: aws_sdk_rds::Client,
+}
+
+fn name_tag(kind: ResourceType, name: &str) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .tags(Tag::builder().key("Name").value(name).build())
+        .build()
+}
+
+fn from_cidrs(proto: &str, from: i32, to: i32, v4: &[&str], v6: &[&str]) -> IpPermission {
+    let mut p = IpPermission::builder()
+        .ip_protocol(proto)
+        .from_port(from)
+        .to_port(to);
+    for c in v4 {
+        p = p.ip_ranges(IpRange::builder().cidr_ip(*c).build());
+    }
+    for c in v6 {
+        p = p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(*c).build());
+    }
+    p.build()
+}
+
+fn from_group(proto: &str, from: i32, to: i32, group: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol(proto)
+        .from_port(from)
+        .to_port(to)
+        .user_id_group_pairs(UserIdGroupPair::builder().group_id(group).build())
+        .build()
+}
+
+impl Clients {
+    async fn vpc(&self, env: &mut Env, name: &str, cidr: &str) -> String {
+        let vpc = self
+            .ec2
+            .create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(name_tag(ResourceType::Vpc, name))
+            .send()
+            .await
+            .unwrap();
+        let id = env.set(name, vpc.vpc().unwrap().vpc_id().unwrap());
+        let igw = self.ec2.create_internet_gateway().send().await.unwrap();
+        let igw_id = igw
+            .internet_gateway()
+            .unwrap()
+            .internet_gateway_id()
+            .unwrap()
+            .to_string();
+        self.ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(&igw_id)
+            .vpc_id(&id)
+            .send()
+            .await
+            .unwrap();
+        env.set(&format!("{name}-igw"), igw_id);
+        id
+    }
+
+    async fn subnet(
+        &self,
+        env: &mut Env,
+        vpc: &str,
+        name: &str,
+        cidr: &str,
+        az: &str,
+        public_ip: bool,
+    ) -> String {
+        let s = self
+            .ec2
+            .create_subnet()
+            .vpc_id(vpc)
+            .cidr_block(cidr)
+            .availability_zone(format!("{}{az}", env.region))
+            .tag_specifications(name_tag(ResourceType::Subnet, name))
+            .send()
+            .await
+            .unwrap();
+        let id = s.subnet().unwrap().subnet_id().unwrap().to_string();
+        if public_ip {
+            self.ec2
+                .modify_subnet_attribute()
+                .subnet_id(&id)
+                .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+                .send()
+                .await
+                .unwrap();
+        }
+        env.set(name, id)
+    }
+
+    /// A route table for `subnets` with a default route to `target` (an igw or nat id).
+    async fn routes(&self, vpc: &str, subnets: &[String], default_to: Option<&str>) {
+        let rt = self
+            .ec2
+            .create_route_table()
+            .vpc_id(vpc)
+            .send()
+            .await
+            .unwrap();
+        let rt_id = rt
+            .route_table()
+            .unwrap()
+            .route_table_id()
+            .unwrap()
+            .to_string();
+        if let Some(target) = default_to {
+            let req = self
+                .ec2
+                .create_route()
+                .route_table_id(&rt_id)
+                .destination_cidr_block("0.0.0.0/0");
+            let req = if target.starts_with("nat-") {
+                req.nat_gateway_id(target)
+            } else {
+                req.gateway_id(target)
+            };
+            req.send().await.unwrap();
+        }
+        for s in subnets {
+            self.ec2
+                .associate_route_table()
+                .route_table_id(&rt_id)
+                .subnet_id(s)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn nat(&self, env: &mut Env, name: &str, subnet: &str) -> String {
+        let eip = self
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .send()
+            .await
+            .unwrap();
+        let nat = self
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(subnet)
+            .allocation_id(eip.allocation_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        env.set(name, nat.nat_gateway().unwrap().nat_gateway_id().unwrap())
+    }
+
+    async fn sg(&self, env: &mut Env, vpc: &str, name: &str, ingress: Vec<IpPermission>) -> String {
+        let g = self
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .description(format!("{name} (infraverify test)"))
+            .vpc_id(vpc)
+            .send()
+            .await
+            .unwrap();
+        let id = env.set(name, g.group_id().unwrap());
+        self.ingress(&id, ingress).await;
+        id
+    }
+
+    async fn ingress(&self, group: &str, perms: Vec<IpPermission>) {
+        if !perms.is_empty() {
+            self.ec2
+                .authorize_security_group_ingress()
+                .group_id(group)
+                .set_ip_permissions(Some(perms))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn alb(&self, env: &mut Env, name: &str, subnets: &[String], sg: &str) {
+        let lb = self
+            .elb
+            .create_load_balancer()
+            .name(name)
+            .set_subnets(Some(subnets.to_vec()))
+            .security_groups(sg)
+            .scheme(LoadBalancerSchemeEnum::InternetFacing)
+            .r#type(LoadBalancerTypeEnum::Application)
+            .send()
+            .await
+            .unwrap();
+        env.set(
+            &format!("alb:{name}"),
+            lb.load_balancers()[0].load_balancer_arn().unwrap(),
+        );
+    }
+
+    async fn service(
+        &self,
+        cluster: &str,
+        name: &str,
+        subnets: &[String],
+        sg: &str,
+        public_ip: bool,
+    ) {
+        let task = self
+            .ecs
+            .register_task_definition()
+            .family(name)
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name(name)
+                    .image("lifetimecircle-api:rc-2026-11-28")
+                    .port_mappings(PortMapping::builder().container_port(8000).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let arn = task
+            .task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_string();
+        self.ecs
+            .create_service()
+            .cluster(cluster)
+            .service_name(name)
+            .task_definition(arn)
+            .desired_count(2)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder()
+                            .set_subnets(Some(subnets.to_vec()))
+                            .security_groups(sg)
+                            .assign_public_ip(if public_ip {
+                                AssignPublicIp::Enabled
+                            } else {
+                                AssignPublicIp::Disabled
+                            })
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn db_subnet_group(&self, name: &str, subnets: &[String]) {
+        self.rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(name)
+            .db_subnet_group_description(name)
+            .set_subnet_ids(Some(subnets.to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn parameter_group(&self, name: &str, family: &str, params: &[(&str, &str)]) {
+        self.rds
+            .create_db_parameter_group()
+            .db_parameter_group_name(name)
+            .db_parameter_group_family(family)
+            .description(name)
+            .send()
+            .await
+            .unwrap();
+        let mut req = self
+            .rds
+            .modify_db_parameter_group()
+            .db_parameter_group_name(name);
+        for (k, v) in params {
+            req = req.parameters(
+                Parameter::builder()
+                    .parameter_name(*k)
+                    .parameter_value(*v)
+                    .apply_method(ApplyMethod::PendingReboot)
+                    .build(),
+            );
+        }
+        req.send().await.unwrap();
+    }
+}
+
+/// A DB instance as the plan wants it; `tweak` breaks what a test needs broken.
+struct Db<'a> {
+    id: &'a str,
+    class: &'a str,
+    version: &'a str,
+    multi_az: bool,
+    storage: i32,
+    max_storage: Option<i32>,
+    storage_type: &'a str,
+    encrypted: bool,
+    deletion_protection: bool,
+    retention: i32,
+    monitoring: i32,
+    public: bool,
+    subnet_group: &'a str,
+    parameter_group: &'a str,
+    sg: String,
+}
+
+impl<'a> Db<'a> {
+    fn planned(id: &'a str, sg: String) -> Self {
+        Db {
+            id,
+            class: "db.t3.medium",
+            version: "16.3",
+            multi_az: true,
+            storage: 100,
+            max_storage: Some(200),
+            storage_type: "gp3",
+            encrypted: true,
+            deletion_protection: true,
+            retention: 30,
+            monitoring: 60,
+            public: false,
+            subnet_group: "lc-db-subnets",
+            parameter_group: "lc-pg16",
+            sg,
+        }
+    }
+
+    async fn create(self, c: &Clients) {
+        c.rds
+            .create_db_instance()
+            .db_instance_identifier(self.id)
+            .db_instance_class(self.class)
+            .engine("postgres")
+            .engine_version(self.version)
+            .master_username("lcadmin")
+            .master_user_password("not-a-real-password-1")
+            .allocated_storage(self.storage)
+            .set_max_allocated_storage(self.max_storage)
+            .storage_type(self.storage_type)
+            .multi_az(self.multi_az)
+            .storage_encrypted(self.encrypted)
+            .deletion_protection(self.deletion_protection)
+            .backup_retention_period(self.retention)
+            .monitoring_interval(self.monitoring)
+            .set_monitoring_role_arn(
+                (self.monitoring > 0)
+                    .then(|| "arn:aws:iam::123456789012:role/rds-monitoring".to_string()),
+            )
+            .publicly_accessible(self.public)
+            .db_subnet_group_name(self.subnet_group)
+            .db_parameter_group_name(self.parameter_group)
+            .vpc_security_group_ids(self.sg)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Creates the environment in `region` and returns the ids of what it created.
+pub async fn seed(region: &str, opts: Options) -> Env {
+    let cfg: SdkConfig = sdk(region).await;
+    let c = Clients {
+        ec2: aws_sdk_ec2::Client::new(&cfg),
+        elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
+        ecs: aws_sdk_ecs::Client::new(&cfg),
+        rds: aws_sdk_rds::Client::new(&cfg),
+    };
+    let mut env = Env {
+        region: region.to_string(),
+        ..Env::default()
+    };
+
+    // ---- The planned production stack (compliant) ------------------------------------
+    let vpc = c.vpc(&mut env, "lc-prod", "10.0.0.0/16").await;
+    let igw = env.id("lc-prod-igw");
+    let pub_a = c
+        .subnet(&mut env, &vpc, "lc-public-a", "10.0.0.0/24", "a", true)
+        .await;
+    let pub_b = c
+        .subnet(&mut env, &vpc, "lc-public-b", "10.0.1.0/24", "b", true)
+        .await;
+    let app_a = c
+        .subnet(&mut env, &vpc, "lc-app-a", "10.0.10.0/24", "a", false)
+        .await;
+    let app_b = c
+        .subnet(&mut env, &vpc, "lc-app-b", "10.0.11.0/24", "b", false)
+        .await;
+    let db_a = c
+        .subnet(&mut env, &vpc, "lc-db-a", "10.0.20.0/24", "a", false)
+        .await;
+    let db_b = c
+        .subnet(&mut env, &vpc, "lc-db-b", "10.0.21.0/24", "b", false)
+        .await;
+    c.routes(&vpc, &[pub_a.clone(), pub_b.clone()], Some(&igw))
+        .await;
+    let nat = c.nat(&mut env, "lc-nat", &pub_a).await;
+    c.routes(&vpc, &[app_a.clone(), app_b.clone()], Some(&nat))
+        .await;
+    c.routes(&vpc, &[db_a.clone(), db_b.clone()], None).await;
+
+    let sg_alb = c
+        .sg(
+            &mut env,
+            &vpc,
+            "lc-alb",
+            vec![
+                from_cidrs("tcp", 80, 80, &["0.0.0.0/0"], &["::/0"]),
+                from_cidrs("tcp", 443, 443, &["0.0.0.0/0"], &["::/0"]),
+            ],
+        )
+        .await;
+    let sg_api = c
+        .sg(
+            &mut env,
+            &vpc,
+            "lc-api",
+            vec![from_group("tcp", 8000, 8000, &sg_alb)],
+        )
+        .await;
+    let sg_db = c
+        .sg(
+            &mut env,
+            &vpc,
+            "lc-db",
+            vec![from_group("tcp", 5432, 5432, &sg_api)],
+        )
+        .await;
+    if opts.twin {
+        // The one group with restricted egress, for the SG-5 run that requires it.
+        c.ec2
+            .revoke_security_group_egress()
+            .group_id(&sg_db)
+            .ip_permissions(from_cidrs("-1", -1, -1, &["0.0.0.0/0"], &[]))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    c.alb(&mut env, "lc-alb", &[pub_a.clone(), pub_b.clone()], &sg_alb)
+        .await;
+    c.ecs
+        .create_cluster()
+        .cluster_name("lc-prod")
+        .send()
+        .await
+        .unwrap();
+    c.service(
+        "lc-prod",
+        "api",
+        &[app_a.clone(), app_b.clone()],
+        &sg_api,
+        false,
+    )
+    .await;
+
+    c.db_subnet_group("lc-db-subnets", &[db_a.clone(), db_b.clone()])
+        .await;
+    c.parameter_group(
+        "lc-pg16",
+        "postgres16",
+        &[
+            ("max_connections", "200"),
+            ("shared_preload_libraries", "pg_stat_statements"),
+        ],
+    )
+    .await;
+    let mut prod = Db::planned("lc-prod-db", sg_db.clone());
+    if opts.example {
+        // The example's realistic slips: short retention, no deletion protection.
+        prod.retention = 7;
+        prod.deletion_protection = false;
+    }
+    prod.create(&c).await;
+    c.rds
+        .create_db_snapshot()
+        .db_instance_identifier("lc-prod-db")
+        .db_snapshot_identifier("lc-prod-db-before-launch")
+        .send()
+        .await
+        .unwrap();
+
+    if opts.example {
+        // Someone opened the API to the VPC for debugging, and left a bastion group open.
+        c.ingress(
+            &sg_api,
+            vec![from_cidrs("tcp", 8000, 8000, &["10.0.0.0/16"], &[])],
+        )
+        .await;
+        c.sg(
+            &mut env,
+            &vpc,
+            "lc-debug-ssh",
+            vec![from_cidrs("tcp", 22, 22, &["0.0.0.0/0"], &[])],
+        )
+        .await;
+    }
+
+    if opts.twin {
+        seed_twin(&c, &mut env, &sg_db).await;
+    }
+    env
+}
+
+/// The broken twin: a second stack in 10.1.0.0/16 that violates every control once.
+async fn seed_twin(c: &Clients, env: &mut Env, prod_db_sg: &str) {
+    // A compliant second instance in the production VPC, missing only its manual snapshot.
+    Db::planned("lc-nosnap-db", prod_db_sg.to_string())
+        .create(c)
+        .await;
+
+    let vpc = c.vpc(env, "lc-twin", "10.1.0.0/16").await; // NET-1: wrong CIDR
+    let igw = env.id("lc-twin-igw");
+    let pub_a = c
+        .subnet(env, &vpc, "tw-public-a", "10.1.0.0/24", "a", true)
+        .await;
+    // NET-2: second ALB subnet in the same AZ, and without a route to the gateway.
+    let pub_x = c
+        .subnet(env, &vpc, "tw-public-x", "10.1.1.0/24", "a", true)
+        .await;
+    // NET-3: app subnet assigning public IPs and routing straight to the gateway.
+    let app = c
+        .subnet(env, &vpc, "tw-app-a", "10.1.10.0/24", "a", true)
+        .await;
+    // NET-4: DB subnets in one AZ, one of them routing to the gateway.
+    let db_a = c
+        .subnet(env, &vpc, "tw-db-a", "10.1.20.0/24", "a", false)
+        .await;
+    let db_b = c
+        .subnet(env, &vpc, "tw-db-b", "10.1.21.0/24", "a", false)
+        .await;
+    c.routes(
+        &vpc,
+        &[pub_a.clone(), app.clone(), db_a.clone()],
+        Some(&igw),
+    )
+    .await;
+    // NET-5: the only NAT gateway sits in a private subnet (the main table has no igw route).
+    c.nat(env, "tw-nat", &db_b).await;
+
+    let sg_alb = c
+        .sg(
+            env,
+            &vpc,
+            "tw-alb",
+            vec![
+                from_cidrs("tcp", 443, 443, &["0.0.0.0/0"], &[]),
+                from_cidrs("tcp", 22, 22, &["0.0.0.0/0"], &[]), // SG-1, SG-4 admin
+            ],
+        )
+        .await;
+    // SG-2: the app port from the internet instead of from the ALB's group.
+    let sg_api = c
+        .sg(
+            env,
+            &vpc,
+            "tw-api",
+            vec![from_cidrs("tcp", 8000, 8000, &["0.0.0.0/0"], &[])],
+        )
+        .await;
+    // SG-3: the DB port from a CIDR instead of the API's group.
+    let sg_db = c
+        .sg(
+            env,
+            &vpc,
+            "tw-db",
+            vec![from_cidrs("tcp", 5432, 5432, &["10.1.0.0/16"], &[])],
+        )
+        .await;
+    // SG-4: a cache open to the IPv6 internet, attached to nothing.
+    c.sg(
+        env,
+        &vpc,
+        "tw-cache",
+        vec![from_cidrs("tcp", 6379, 6379, &[], &["::/0"])],
+    )
+    .await;
+    // SG-4 through a prefix list that contains 0.0.0.0/0.
+    let pl = c
+        .ec2
+        .create_managed_prefix_list()
+        .prefix_list_name("tw-everyone")
+        .max_entries(5)
+        .address_family("IPv4")
+        .entries(AddPrefixListEntry::builder().cidr("0.0.0.0/0").build())
+        .send()
+        .await
+        .unwrap();
+    let pl_id = pl
+        .prefix_list()
+        .unwrap()
+        .prefix_list_id()
+        .unwrap()
+        .to_string();
+    env.set("tw-everyone", pl_id.clone());
+    c.sg(
+        env,
+        &vpc,
+        "tw-bastion",
+        vec![IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .prefix_list_ids(PrefixListId::builder().prefix_list_id(pl_id).build())
+            .build()],
+    )
+    .await;
+
+    c.alb(env, "tw-alb", &[pub_a.clone(), pub_x.clone()], &sg_alb)
+        .await;
+    c.service(
+        "lc-prod",
+        "tw-api",
+        std::slice::from_ref(&app),
+        &sg_api,
+        false,
+    )
+    .await;
+
+    c.db_subnet_group("tw-db-subnets", &[db_a.clone(), db_b.clone()])
+        .await;
+    c.parameter_group(
+        "tw-pg13",
+        "postgres13",
+        &[
+            ("max_connections", "50"),
+            ("shared_preload_libraries", "auto_explain"),
+        ],
+    )
+    .await;
+    Db {
+        id: "lc-bad-db",
+        class: "db.t3.micro",
+        version: "13.7",
+        multi_az: false,
+        storage: 20,
+        max_storage: None,
+        storage_type: "gp2",
+        encrypted: false,
+        deletion_protection: false,
+        retention: 7,
+        monitoring: 0,
+        public: true,
+        subnet_group: "tw-db-subnets",
+        parameter_group: "tw-pg13",
+        sg: sg_db,
+    }
+    .create(c)
+    .await;
+    // RDS-13: an unencrypted snapshot shared with everyone.
+    c.rds
+        .create_db_snapshot()
+        .db_instance_identifier("lc-bad-db")
+        .db_snapshot_identifier("lc-bad-db-shared")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .modify_db_snapshot_attribute()
+        .db_snapshot_identifier("lc-bad-db-shared")
+        .attribute_name("restore")
+        .values_to_add("all")
+        .send()
+        .await
+        .unwrap();
+}
