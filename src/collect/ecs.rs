@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::types::AssignPublicIp;
 use aws_sdk_ecs::Client;
 
-use super::Ctx;
+use super::{each, Ctx};
 use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, Service};
 use crate::inventory::{CollectError, Observed};
 use crate::paginate;
@@ -39,24 +39,27 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecs {
             }
         }
     };
-    let mut clusters = BTreeMap::new();
-    for arn in arns {
-        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
-        let services = match services(ctx, &c, &arn).await {
-            Ok(s) => Observed::present(s),
-            Err(e) => Observed::unavailable(e),
-        };
-        clusters.insert(
-            arn.clone(),
-            Cluster {
-                arn,
-                name,
-                services,
-            },
-        );
-    }
+    let clusters = each(arns, |arn| {
+        let (ctx, c) = (ctx.clone(), c.clone());
+        async move {
+            let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+            let services = match services(&ctx, &c, &arn).await {
+                Ok(s) => Observed::present(s),
+                Err(e) => Observed::unavailable(e),
+            };
+            (
+                arn.clone(),
+                Cluster {
+                    arn,
+                    name,
+                    services,
+                },
+            )
+        }
+    })
+    .await;
     Ecs {
-        clusters: Observed::present(clusters),
+        clusters: Observed::present(clusters.into_iter().collect()),
     }
 }
 

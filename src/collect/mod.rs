@@ -283,6 +283,33 @@ where
     }
 }
 
+/// Runs `f` on every item concurrently (each API call still under the shared bound) and
+/// returns the results in the items' order. For the calls that have no batch form.
+pub async fn each<I, T, F, Fut>(items: Vec<I>, f: F) -> Vec<T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let n = items.len();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let fut = f(item);
+        set.spawn(async move { (i, fut.await) });
+    }
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, v)) => out[i] = Some(v),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    out.into_iter()
+        .map(|v| v.expect("every task reported"))
+        .collect()
+}
+
 /// Records the error of an unavailable field in the run's error list.
 pub(crate) fn note<T>(errors: &mut Vec<CollectError>, o: &Observed<T>) {
     if let Some(e) = o.error() {

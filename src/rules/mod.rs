@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::checklist::{self, Section};
 use crate::finding::{Evidence, Finding, FindingBuilder, PolicyRef, ResourceRef, Severity, Status};
-use crate::inventory::{CollectError, RegionInventory, Snapshot};
+use crate::inventory::{CollectError, Snapshot};
 use crate::policy::params::{ParamDoc, RuleParams};
 use crate::policy::reader::TableReader;
 
@@ -32,6 +32,8 @@ pub struct RuleMeta {
     pub title: &'static str,
     /// The kind of resource its findings are about (`rds-db-instance`).
     pub resource_kind: &'static str,
+    /// What the rule looks at, in words, singular: "security group of a DB instance".
+    pub scope: &'static str,
     /// The doc page (Markdown), `docs/<id>.md`.
     pub doc: &'static str,
 }
@@ -72,6 +74,7 @@ macro_rules! declare_rule {
         $(#[$attr:meta])*
         $vis:vis struct $name:ident {
             id: $id:literal,
+            scope: $scope:literal,
             controls: [$($control:literal),+ $(,)?],
             severity: $severity:ident,
             kind: $kind:literal,
@@ -89,6 +92,7 @@ macro_rules! declare_rule {
                 severity: $crate::finding::Severity::$severity,
                 title: $title,
                 resource_kind: $kind,
+                scope: $scope,
                 doc: include_str!(concat!("docs/", $id, ".md")),
             };
         }
@@ -327,10 +331,7 @@ impl<'a> Cx<'a> {
                 format!("none found in {}", regions.join(", "))
             };
             let r = ResourceRef::new(self.meta.resource_kind, "*").account(self.account());
-            let msg = format!(
-                "Nothing to check: no {} in scope ({where_}).",
-                self.meta.resource_kind
-            );
+            let msg = format!("Nothing to check: no {} ({where_}).", self.meta.scope);
             self.skip(r, msg);
         }
         self.findings
@@ -383,9 +384,6 @@ pub fn region_items<'a, T: Clone + Default>(
         }
     }
 }
-
-/// Keeps the type of `RegionInventory` reachable for rule files.
-pub type RegionInv = RegionInventory;
 
 #[cfg(test)]
 mod tests {
@@ -489,6 +487,7 @@ mod tests {
             severity: Severity::Low,
             title: "t",
             resource_kind: "k",
+            scope: "s",
             doc,
         };
         assert_eq!(m.remediation(), "Turn it on.");

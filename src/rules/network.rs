@@ -117,6 +117,7 @@ declare_rule! {
     /// NET-1: the production VPC exists with the planned CIDR.
     pub struct VpcCidrMismatch {
         id: "vpc-cidr-mismatch",
+        scope: "production VPC",
         controls: ["NET-1"],
         severity: Medium,
         kind: "ec2-vpc",
@@ -233,6 +234,7 @@ declare_rule! {
     /// NET-2: the ALB's subnets are public.
     pub struct AlbSubnetWithoutInternetRoute {
         id: "alb-subnet-without-internet-route",
+        scope: "subnet of an internet-facing ALB",
         controls: ["NET-2"],
         severity: High,
         kind: "ec2-subnet",
@@ -296,6 +298,7 @@ declare_rule! {
     /// NET-2: the ALB spans at least two AZs.
     pub struct AlbSubnetsSingleAz {
         id: "alb-subnets-single-az",
+        scope: "internet-facing application load balancer",
         controls: ["NET-2"],
         severity: High,
         kind: "elbv2-load-balancer",
@@ -365,6 +368,7 @@ declare_rule! {
     /// NET-3: the API's subnets are private.
     pub struct AppSubnetNotPrivate {
         id: "app-subnet-not-private",
+        scope: "private app subnet (ECS service subnet)",
         controls: ["NET-3"],
         severity: High,
         kind: "ec2-subnet",
@@ -483,6 +487,7 @@ declare_rule! {
     /// NET-4: the DB subnets have no route to an internet gateway.
     pub struct DbSubnetRoutesToInternet {
         id: "db-subnet-routes-to-internet",
+        scope: "subnet of a DB subnet group",
         controls: ["NET-4"],
         severity: High,
         kind: "ec2-subnet",
@@ -545,6 +550,7 @@ declare_rule! {
     /// NET-4: the DB subnet group spans at least two AZs.
     pub struct DbSubnetGroupSingleAz {
         id: "db-subnet-group-single-az",
+        scope: "DB subnet group in use",
         controls: ["NET-4"],
         severity: Medium,
         kind: "rds-db-subnet-group",
@@ -634,6 +640,7 @@ declare_rule! {
     /// NET-5: the NAT gateway is available and sits in a public subnet.
     pub struct NatGatewayNotUsable {
         id: "nat-gateway-not-usable",
+        scope: "private app subnet needing NAT egress",
         controls: ["NET-5"],
         severity: High,
         kind: "ec2-nat-gateway",

@@ -86,6 +86,7 @@ declare_rule! {
     /// RDS-1: engine and major version.
     pub struct RdsEngineVersionTooOld {
         id: "rds-engine-version-too-old",
+        scope: "DB instance",
         controls: ["RDS-1"],
         severity: High,
         kind: "rds-db-instance",
@@ -237,6 +238,7 @@ declare_rule! {
     /// RDS-2: instance class.
     pub struct RdsInstanceClassTooSmall {
         id: "rds-instance-class-too-small",
+        scope: "DB instance",
         controls: ["RDS-2"],
         severity: Medium,
         kind: "rds-db-instance",
@@ -300,6 +302,7 @@ declare_rule! {
     /// RDS-3: Multi-AZ.
     pub struct RdsMultiAzDisabled {
         id: "rds-multi-az-disabled",
+        scope: "DB instance",
         controls: ["RDS-3"],
         severity: High,
         kind: "rds-db-instance",
@@ -338,6 +341,7 @@ declare_rule! {
     /// RDS-4: storage size, type, autoscaling.
     pub struct RdsStorageInsufficient {
         id: "rds-storage-insufficient",
+        scope: "DB instance",
         controls: ["RDS-4"],
         severity: Medium,
         kind: "rds-db-instance",
@@ -430,6 +434,7 @@ declare_rule! {
     /// RDS-5: deletion protection.
     pub struct RdsDeletionProtectionDisabled {
         id: "rds-deletion-protection-disabled",
+        scope: "DB instance",
         controls: ["RDS-5"],
         severity: High,
         kind: "rds-db-instance",
@@ -461,6 +466,7 @@ declare_rule! {
     /// RDS-6: backup retention.
     pub struct RdsBackupRetentionTooShort {
         id: "rds-backup-retention-too-short",
+        scope: "DB instance",
         controls: ["RDS-6"],
         severity: High,
         kind: "rds-db-instance",
@@ -508,6 +514,7 @@ declare_rule! {
     /// RDS-7: parameter group settings.
     pub struct RdsParameterGroupMisconfigured {
         id: "rds-parameter-group-misconfigured",
+        scope: "DB instance",
         controls: ["RDS-7"],
         severity: Medium,
         kind: "rds-db-instance",
@@ -655,6 +662,7 @@ declare_rule! {
     /// RDS-8: enhanced monitoring.
     pub struct RdsEnhancedMonitoringDisabled {
         id: "rds-enhanced-monitoring-disabled",
+        scope: "DB instance",
         controls: ["RDS-8"],
         severity: Medium,
         kind: "rds-db-instance",
@@ -721,6 +729,7 @@ declare_rule! {
     /// RDS-10: a manual snapshot exists.
     pub struct RdsManualSnapshotMissing {
         id: "rds-manual-snapshot-missing",
+        scope: "DB instance",
         controls: ["RDS-10"],
         severity: Medium,
         kind: "rds-db-instance",
@@ -817,6 +826,7 @@ declare_rule! {
     /// RDS-12: not publicly accessible.
     pub struct RdsPubliclyAccessible {
         id: "rds-publicly-accessible",
+        scope: "DB instance",
         controls: ["RDS-12"],
         severity: Critical,
         kind: "rds-db-instance",
@@ -847,6 +857,7 @@ declare_rule! {
     /// RDS-12: storage encrypted.
     pub struct RdsStorageUnencrypted {
         id: "rds-storage-unencrypted",
+        scope: "DB instance",
         controls: ["RDS-12"],
         severity: High,
         kind: "rds-db-instance",
@@ -903,6 +914,7 @@ declare_rule! {
     /// RDS-13: snapshots are not public.
     pub struct RdsSnapshotPublic {
         id: "rds-snapshot-public",
+        scope: "manual DB snapshot",
         controls: ["RDS-13"],
         severity: Critical,
         kind: "rds-db-snapshot",
@@ -956,6 +968,7 @@ declare_rule! {
     /// RDS-13: snapshots are encrypted.
     pub struct RdsSnapshotUnencrypted {
         id: "rds-snapshot-unencrypted",
+        scope: "manual DB snapshot",
         controls: ["RDS-13"],
         severity: High,
         kind: "rds-db-snapshot",

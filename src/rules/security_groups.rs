@@ -122,6 +122,7 @@ declare_rule! {
     /// SG-1: the ALB's groups admit only tcp 80 and 443.
     pub struct AlbSgUnexpectedIngress {
         id: "alb-sg-unexpected-ingress",
+        scope: "security group of an internet-facing ALB",
         controls: ["SG-1"],
         severity: High,
         kind: "ec2-security-group",
@@ -269,6 +270,7 @@ declare_rule! {
     /// SG-2: the API's group admits only the app port, only from the ALB's group.
     pub struct ApiSgIngressNotFromAlb {
         id: "api-sg-ingress-not-from-alb",
+        scope: "security group of an ECS service",
         controls: ["SG-2"],
         severity: High,
         kind: "ec2-security-group",
@@ -303,6 +305,7 @@ declare_rule! {
     /// SG-3: the DB's group admits only 5432, only from the API's group.
     pub struct DbSgIngressNotFromApi {
         id: "db-sg-ingress-not-from-api",
+        scope: "security group of a DB instance",
         controls: ["SG-3"],
         severity: Critical,
         kind: "ec2-security-group",
@@ -338,6 +341,7 @@ declare_rule! {
     /// SG-3: no group admits a DB port from a CIDR.
     pub struct SgDbPortOpenToCidr {
         id: "sg-db-port-open-to-cidr",
+        scope: "security group",
         controls: ["SG-3"],
         severity: High,
         kind: "ec2-security-group",
@@ -433,6 +437,7 @@ declare_rule! {
     /// SG-4: no group but the ALB's is open to the internet.
     pub struct SgOpenToWorld {
         id: "sg-open-to-world",
+        scope: "security group",
         controls: ["SG-4"],
         severity: High,
         kind: "ec2-security-group",
@@ -515,6 +520,7 @@ declare_rule! {
     /// SG-4: no group admits the internet on admin or database ports.
     pub struct SgAdminPortOpenToWorld {
         id: "sg-admin-port-open-to-world",
+        scope: "security group",
         controls: ["SG-4"],
         severity: Critical,
         kind: "ec2-security-group",
@@ -576,6 +582,7 @@ declare_rule! {
     /// SG-5: egress as the policy requires.
     pub struct SgEgressUnrestricted {
         id: "sg-egress-unrestricted",
+        scope: "security group of the ALB, ECS services or DB instances",
         controls: ["SG-5"],
         severity: Low,
         kind: "ec2-security-group",
