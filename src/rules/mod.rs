@@ -85,25 +85,32 @@ macro_rules! declare_rule {
         #[derive(Debug, Clone, Copy)]
         $vis struct $name;
 
-        impl $name {
-            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
-                id: $id,
-                controls: &[$($control),+],
-                severity: $crate::finding::Severity::$severity,
-                title: $title,
-                resource_kind: $kind,
-                scope: $scope,
-                doc: include_str!(concat!("docs/", $id, ".md")),
-            };
+        impl $crate::rules::Declared for $name {
+            fn declared() -> &'static $crate::rules::RuleMeta {
+                static META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                    id: $id,
+                    controls: &[$($control),+],
+                    severity: $crate::finding::Severity::$severity,
+                    title: $title,
+                    resource_kind: $kind,
+                    scope: $scope,
+                    doc: include_str!(concat!("docs/", $id, ".md")),
+                };
+                &META
+            }
         }
     };
 }
 pub(crate) use declare_rule;
 
-/// A rule: its metadata, its parameters, and its check.
-pub trait Rule: Sync + Send + 'static {
+/// What [`declare_rule!`] gives a rule: its metadata.
+pub trait Declared {
+    fn declared() -> &'static RuleMeta;
+}
+
+/// A rule: its metadata (from [`declare_rule!`]), its parameters, and its check.
+pub trait Rule: Declared + Sync + Send + 'static {
     type Params: RuleParams;
-    fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &mut Cx<'_>, params: &Self::Params);
 }
 
@@ -133,7 +140,7 @@ impl<R: Rule> Check for Configured<R> {
 
 impl<R: Rule> AnyRule for R {
     fn meta(&self) -> &'static RuleMeta {
-        Rule::meta(self)
+        R::declared()
     }
 
     fn configure(&'static self, r: &mut TableReader<'_, '_>) -> Box<dyn Check> {

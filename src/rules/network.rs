@@ -137,9 +137,6 @@ rule_params! {
 
 impl Rule for VpcCidrMismatch {
     type Params = VpcCidrParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &VpcCidrParams) {
         cx.threshold("cidr");
@@ -252,9 +249,6 @@ rule_params! {
 
 impl Rule for AlbSubnetWithoutInternetRoute {
     type Params = AlbSubnetParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &AlbSubnetParams) {
         let sel = [Selector::attached_named(AttachKind::Alb, &p.load_balancer)];
@@ -317,9 +311,6 @@ rule_params! {
 
 impl Rule for AlbSubnetsSingleAz {
     type Params = AlbAzParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &AlbAzParams) {
         cx.threshold("min-azs");
@@ -387,9 +378,6 @@ rule_params! {
 
 impl Rule for AppSubnetNotPrivate {
     type Params = AppSubnetParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &AppSubnetParams) {
         let regions: Vec<Region<'_>> = cx.regions().collect();
@@ -504,9 +492,6 @@ rule_params! {
 
 impl Rule for DbSubnetRoutesToInternet {
     type Params = DbSubnetParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbSubnetParams) {
         let regions: Vec<Region<'_>> = cx.regions().collect();
@@ -569,9 +554,6 @@ rule_params! {
 
 impl Rule for DbSubnetGroupSingleAz {
     type Params = DbSubnetGroupParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbSubnetGroupParams) {
         cx.threshold("min-azs");
@@ -658,9 +640,6 @@ rule_params! {
 
 impl Rule for NatGatewayNotUsable {
     type Params = NatParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &NatParams) {
         let regions: Vec<Region<'_>> = cx.regions().collect();

@@ -114,9 +114,6 @@ fn major_version(v: &str) -> Option<u32> {
 
 impl Rule for RdsEngineVersionTooOld {
     type Params = EngineParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &EngineParams) {
         cx.threshold("min-major-version");
@@ -257,9 +254,6 @@ rule_params! {
 
 impl Rule for RdsInstanceClassTooSmall {
     type Params = ClassParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &ClassParams) {
         cx.threshold("min-class");
@@ -319,9 +313,6 @@ rule_params! {
 
 impl Rule for RdsMultiAzDisabled {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         boolean_rule(
@@ -364,9 +355,6 @@ rule_params! {
 
 impl Rule for RdsStorageInsufficient {
     type Params = StorageParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &StorageParams) {
         cx.threshold("min-gb");
@@ -444,9 +432,6 @@ declare_rule! {
 
 impl Rule for RdsDeletionProtectionDisabled {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         boolean_rule(
@@ -485,9 +470,6 @@ rule_params! {
 
 impl Rule for RdsBackupRetentionTooShort {
     type Params = RetentionParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &RetentionParams) {
         cx.threshold("min-days");
@@ -535,9 +517,6 @@ rule_params! {
 
 impl Rule for RdsParameterGroupMisconfigured {
     type Params = ParameterParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &ParameterParams) {
         cx.threshold("min-max-connections");
@@ -681,9 +660,6 @@ rule_params! {
 
 impl Rule for RdsEnhancedMonitoringDisabled {
     type Params = MonitoringParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &MonitoringParams) {
         cx.threshold("max-interval-seconds");
@@ -756,9 +732,6 @@ fn seconds_between(earlier: &str, later: &str) -> Option<i64> {
 
 impl Rule for RdsManualSnapshotMissing {
     type Params = ManualSnapshotParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &ManualSnapshotParams) {
         cx.threshold("max-age-days");
@@ -836,9 +809,6 @@ declare_rule! {
 
 impl Rule for RdsPubliclyAccessible {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         boolean_rule(
@@ -867,9 +837,6 @@ declare_rule! {
 
 impl Rule for RdsStorageUnencrypted {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         boolean_rule(
@@ -924,9 +891,6 @@ declare_rule! {
 
 impl Rule for RdsSnapshotPublic {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         each_snapshot(cx, &p.instances, |cx, region, s| {
@@ -978,9 +942,6 @@ declare_rule! {
 
 impl Rule for RdsSnapshotUnencrypted {
     type Params = DbScope;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
         each_snapshot(cx, &p.instances, |cx, region, s| {

@@ -141,9 +141,6 @@ rule_params! {
 
 impl Rule for AlbSgUnexpectedIngress {
     type Params = AlbSgParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &AlbSgParams) {
         cx.threshold("ports");
@@ -292,9 +289,6 @@ rule_params! {
 
 impl Rule for ApiSgIngressNotFromAlb {
     type Params = ApiSgParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &ApiSgParams) {
         check_topology(cx, &p.ports, &p.target, &p.allowed_sources, "API");
@@ -327,9 +321,6 @@ rule_params! {
 
 impl Rule for DbSgIngressNotFromApi {
     type Params = DbSgParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbSgParams) {
         check_topology(cx, &p.ports, &p.target, &p.allowed_sources, "Database");
@@ -358,9 +349,6 @@ rule_params! {
 
 impl Rule for SgDbPortOpenToCidr {
     type Params = DbPortParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &DbPortParams) {
         cx.threshold("ports");
@@ -454,9 +442,6 @@ rule_params! {
 
 impl Rule for SgOpenToWorld {
     type Params = OpenToWorldParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &OpenToWorldParams) {
         let regions: Vec<Region<'_>> = cx.regions().collect();
@@ -537,9 +522,6 @@ rule_params! {
 
 impl Rule for SgAdminPortOpenToWorld {
     type Params = AdminPortParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &AdminPortParams) {
         cx.threshold("ports");
@@ -602,9 +584,6 @@ rule_params! {
 
 impl Rule for SgEgressUnrestricted {
     type Params = EgressParams;
-    fn meta(&self) -> &'static super::RuleMeta {
-        &Self::META
-    }
 
     fn check(&self, cx: &mut Cx<'_>, p: &EgressParams) {
         cx.threshold("require-restricted");
