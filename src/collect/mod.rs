@@ -99,9 +99,43 @@ impl Ctx {
         }
     }
 
-    /// Awaits one API call (or one page of one) under the concurrency bound and the
-    /// backstop timeout, classifying any failure.
+    /// Awaits one API call under the concurrency bound and the backstop timeout,
+    /// classifying any failure.
     pub async fn call<T, E, F>(&self, op: &'static str, fut: F) -> Result<T, CollectError>
+    where
+        F: std::future::Future<
+            Output = Result<T, SdkError<E, aws_smithy_http_response::HttpResponse>>,
+        >,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = std::time::Instant::now();
+        let result = self.bounded(op, fut).await;
+        log_call(op, &self.region, started, result.as_ref().err());
+        result
+    }
+
+    /// Awaits the next page of a paginator; `Ok(None)` at the end, which is not logged as a
+    /// call because the SDK makes none.
+    pub async fn next_page<T, E, F>(
+        &self,
+        op: &'static str,
+        fut: F,
+    ) -> Result<Option<T>, CollectError>
+    where
+        F: std::future::Future<
+            Output = Option<Result<T, SdkError<E, aws_smithy_http_response::HttpResponse>>>,
+        >,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = std::time::Instant::now();
+        let result = self.bounded(op, async { fut.await.transpose() }).await;
+        if !matches!(result, Ok(None)) {
+            log_call(op, &self.region, started, result.as_ref().err());
+        }
+        result
+    }
+
+    async fn bounded<T, E, F>(&self, op: &'static str, fut: F) -> Result<T, CollectError>
     where
         F: std::future::Future<
             Output = Result<T, SdkError<E, aws_smithy_http_response::HttpResponse>>,
@@ -130,6 +164,14 @@ impl Ctx {
     }
 }
 
+fn log_call(op: &str, region: &str, started: std::time::Instant, err: Option<&CollectError>) {
+    let ms = started.elapsed().as_millis() as u64;
+    match err {
+        None => tracing::debug!(op, region, ms, "ok"),
+        Some(e) => tracing::debug!(op, region, ms, error = %e, "failed"),
+    }
+}
+
 /// The HTTP response type the SDK's errors carry.
 pub mod aws_smithy_http_response {
     pub type HttpResponse = aws_sdk_ec2::config::http::HttpResponse;
@@ -144,10 +186,7 @@ macro_rules! paginate {
         let mut pages = Vec::new();
         let mut failed = None;
         loop {
-            match $ctx
-                .call($op, async { stream.next().await.transpose() })
-                .await
-            {
+            match $ctx.next_page($op, stream.next()).await {
                 Ok(Some(page)) => pages.push(page),
                 Ok(None) => break,
                 Err(e) => {
@@ -385,7 +424,9 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((name, inv)) => {
-                errors.extend(region_errors(&inv));
+                let errs = region_errors(&inv);
+                tracing::info!(region = %name, errors = errs.len(), "region collected");
+                errors.extend(errs);
                 regions.insert(name, inv);
             }
             Err(e) => errors.push(CollectError {
