@@ -167,19 +167,27 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     report_on(&policy, &snap, &output)
 }
 
+/// Makes sure report files can be written before anything is collected or evaluated, so
+/// a bad --out-dir is invalid input (exit 2) rather than a failure after the scan.
 fn check_out_dir(output: &OutputArgs) -> Result<()> {
     if output.formats.iter().any(|f| f.file_name().is_some()) {
         let dir = Path::new(&output.out_dir);
         if dir.exists() && !dir.is_dir() {
             bail!("--out-dir {} exists and is not a directory", output.out_dir);
         }
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --out-dir {}", output.out_dir))?;
+        let probe = dir.join(format!(".infraverify-write-test.{}", std::process::id()));
+        std::fs::write(&probe, b"")
+            .with_context(|| format!("cannot write into --out-dir {}", output.out_dir))?;
+        let _ = std::fs::remove_file(&probe);
     }
     Ok(())
 }
 
 fn report_on(policy: &Policy, snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
     let findings = engine::evaluate(policy, snap);
-    let outcome = engine::outcome(&findings, output.fail_on);
+    let outcome = engine::outcome(&findings, output.fail_on, snap.errors.len());
     let report = Report::new(snap, &policy.files, findings, outcome);
     let mut formats = output.formats.clone();
     if formats.is_empty() {

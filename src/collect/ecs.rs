@@ -9,7 +9,7 @@ use aws_sdk_ecs::Client;
 
 use super::{each, Ctx};
 use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, Service};
-use crate::inventory::{CollectError, Observed};
+use crate::inventory::{CollectError, ErrorKind, Observed};
 use crate::paginate;
 
 pub const LIST_CLUSTERS: &str = "ecs:ListClusters";
@@ -91,6 +91,29 @@ async fn services(
                     .send(),
             )
             .await?;
+        // A service listed a moment ago and now MISSING was deleted in between; any other
+        // failure (a per-resource denial, say) means a service we cannot see.
+        if let Some(f) = resp
+            .failures()
+            .iter()
+            .find(|f| f.reason() != Some("MISSING"))
+        {
+            let reason = f.reason().unwrap_or("unknown");
+            let kind = if reason.to_ascii_lowercase().contains("denied") {
+                ErrorKind::AccessDenied
+            } else {
+                ErrorKind::Other
+            };
+            return Err(ctx.error(
+                DESCRIBE_SERVICES,
+                kind,
+                format!(
+                    "{} could not be described: {reason}{}",
+                    f.arn().unwrap_or("a service"),
+                    f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+            ));
+        }
         for s in resp.services() {
             let Some(arn) = s.service_arn() else { continue };
             let network = s

@@ -110,7 +110,7 @@ async fn instances(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbInstance>
                     backup_retention_days: d.backup_retention_period().unwrap_or(0),
                     monitoring_interval: d.monitoring_interval().unwrap_or(0),
                     monitoring_role_arn: d.monitoring_role_arn().map(str::to_string),
-                    publicly_accessible: d.publicly_accessible().unwrap_or(false),
+                    publicly_accessible: d.publicly_accessible(),
                     endpoint: d.endpoint().and_then(|e| {
                         Some(format!("{}:{}", e.address()?, e.port().unwrap_or(5432)))
                     }),

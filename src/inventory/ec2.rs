@@ -222,7 +222,8 @@ impl Permission {
         matches!(self.protocol.as_str(), "tcp" | "udp" | "6" | "17")
             && match (self.from_port, self.to_port) {
                 (None, _) | (_, None) | (Some(-1), _) => true,
-                (Some(f), Some(t)) => f <= 0 && t >= 65535,
+                // 1-65535 leaves out only port 0, which nothing uses.
+                (Some(f), Some(t)) => f <= 1 && t >= 65535,
             }
     }
 

@@ -265,8 +265,21 @@ impl Snapshot {
         s
     }
 
-    /// Sorts everything that has no natural key, so output is deterministic.
+    /// Sorts everything that has no natural key, so output is deterministic. A region the
+    /// collection lists but the file lacks gets an empty inventory, whose every field is
+    /// unavailable: its controls come out `error`, never `skipped`.
     pub fn normalize(&mut self) {
+        for r in &self.collection.regions {
+            if !self.regions.contains_key(r) {
+                self.regions.insert(r.clone(), RegionInventory::default());
+                self.errors.push(CollectError {
+                    source: "snapshot".into(),
+                    region: Some(r.clone()),
+                    kind: ErrorKind::NotCollected,
+                    message: format!("the snapshot lists region {r} but holds no data for it"),
+                });
+            }
+        }
         self.errors.sort();
         self.errors.dedup();
         self.collection.regions.sort();

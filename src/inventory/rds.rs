@@ -59,7 +59,8 @@ pub struct DbInstance {
     /// Enhanced monitoring interval in seconds; 0 when off.
     pub monitoring_interval: i32,
     pub monitoring_role_arn: Option<String>,
-    pub publicly_accessible: bool,
+    /// `None` if the answer did not say: never read as "private".
+    pub publicly_accessible: Option<bool>,
     pub endpoint: Option<String>,
     pub vpc_id: Option<String>,
     pub subnet_group: Option<DbSubnetGroup>,

@@ -24,7 +24,7 @@ mod tests {
             .unwrap()
             .backup_retention_days = 7;
         let findings = evaluate(&policy, &snap);
-        let o = outcome(&findings, Severity::Low);
+        let o = outcome(&findings, Severity::Low, 0);
         let report = Report::new(&snap, &policy.files, findings, o);
         let text = render(&report);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();

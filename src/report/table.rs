@@ -176,7 +176,7 @@ mod tests {
             .unwrap()
             .multi_az = false;
         let findings = evaluate(&policy, &snap);
-        let o = outcome(&findings, Severity::Low);
+        let o = outcome(&findings, Severity::Low, 0);
         Report::new(&snap, &policy.files, findings, o)
     }
 

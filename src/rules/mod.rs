@@ -345,6 +345,52 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// Fails each pinned selector (`id`, `name`, `tag`) of parameter `key` that matched
+/// nothing in any scanned region: a policy that pins a resource expects it to exist, and a
+/// silent "nothing to check" would read as compliance. `matches` answers, per region,
+/// whether the selector found anything (`None`: the lookup failed, already an `error`).
+/// Returns whether a pin was missing.
+pub fn missing_pins(
+    cx: &mut Cx<'_>,
+    selectors: &[crate::policy::selector::Selector],
+    key: &str,
+    kind: &str,
+    matches: impl Fn(scope::Region<'_>, &crate::policy::selector::Selector) -> Option<bool>,
+) -> bool {
+    use crate::policy::selector::Selector;
+    let regions: Vec<scope::Region<'_>> = cx.regions().collect();
+    let mut missing = false;
+    for sel in selectors
+        .iter()
+        .filter(|s| !matches!(s, Selector::AttachedTo { .. }))
+    {
+        let answers: Vec<Option<bool>> = regions.iter().map(|r| matches(*r, sel)).collect();
+        if answers.iter().any(|a| *a != Some(false)) {
+            continue;
+        }
+        missing = true;
+        let names: Vec<String> = regions.iter().map(|r| r.name.to_string()).collect();
+        let r = ResourceRef::new(kind, sel.describe()).account(cx.account());
+        let msg = format!(
+            "The policy pins {} in `{key}`, but it matches no {} in {}.",
+            sel.describe(),
+            cx.meta.scope,
+            if names.is_empty() {
+                "any region".to_string()
+            } else {
+                join_words(&names)
+            }
+        );
+        let ev = Evidence::new(
+            "policy",
+            serde_json::Value::Null,
+            Some(format!("{key} finds {}", sel.describe())),
+        );
+        cx.fail(r, msg, vec![ev]);
+    }
+    missing
+}
+
 /// Evidence that names the failed operation and why it failed.
 pub fn error_evidence(err: &CollectError) -> Evidence {
     Evidence::new(

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::scope::Region;
-use super::{declare_rule, join_words, region_items, Cx, Rule};
+use super::{declare_rule, join_words, missing_pins, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::ec2::{RouteTable, Subnet};
 use crate::inventory::name_tag;
@@ -27,9 +27,20 @@ fn workload() -> Vec<Selector> {
         .collect()
 }
 
+/// The ARN partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 pub(crate) fn ec2_arn(cx: &Cx<'_>, region: &str, kind: &str, id: &str) -> Option<String> {
     cx.account()
-        .map(|a| format!("arn:aws:ec2:{region}:{a}:{kind}/{id}"))
+        .map(|a| format!("arn:{}:ec2:{region}:{a}:{kind}/{id}", partition(region)))
 }
 
 fn subnet_ref(cx: &Cx<'_>, region: &str, id: &str, subnet: Option<&Subnet>) -> ResourceRef {
@@ -157,7 +168,11 @@ impl Rule for VpcCidrMismatch {
                 continue;
             };
             // Nothing deployed yet: a VPC with the planned CIDR still counts as existing.
-            let ids: BTreeSet<String> = if ids.is_empty() && failed.is_empty() {
+            let by_intent = p
+                .vpcs
+                .iter()
+                .all(|s| matches!(s, Selector::AttachedTo { .. }));
+            let ids: BTreeSet<String> = if ids.is_empty() && failed.is_empty() && by_intent {
                 vpcs.values()
                     .filter(|v| v.cidr_blocks.contains(&p.cidr))
                     .map(|v| v.id.clone())
@@ -200,7 +215,12 @@ impl Rule for VpcCidrMismatch {
                 }
             }
         }
-        if !found && !blocked {
+        let pinned_missing = missing_pins(cx, &p.vpcs, "vpcs", "ec2-vpc", |r, sel| {
+            r.resolve_vpcs(std::slice::from_ref(sel))
+                .ok()
+                .map(|v| !v.is_empty())
+        });
+        if !found && !blocked && !pinned_missing {
             let regions: Vec<String> = regions.iter().map(|r| r.name.to_string()).collect();
             let r = ResourceRef::new("ec2-vpc", "*").account(cx.account());
             let msg = format!(
@@ -383,21 +403,28 @@ impl Rule for AppSubnetNotPrivate {
         let regions: Vec<Region<'_>> = cx.regions().collect();
         for region in regions {
             // Services that give their tasks public IPs, whatever the subnet says.
-            let public_ip_services: Vec<(&str, &[String])> = region
-                .ecs_services(&None)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|s| {
-                    let n = s.network.as_ref()?;
-                    n.assign_public_ip
-                        .then_some((s.name.as_str(), n.subnets.as_slice()))
-                })
-                .collect();
+            let public_ip_services = region.ecs_services(&None).map(|services| {
+                services
+                    .into_iter()
+                    .filter_map(|s| {
+                        let n = s.network.as_ref()?;
+                        n.assign_public_ip
+                            .then_some((s.name.as_str(), n.subnets.as_slice()))
+                    })
+                    .collect::<Vec<(&str, &[String])>>()
+            });
             for (id, subnet, rt) in subnets_with_routes(cx, region, &p.subnets, "the app subnets") {
                 let r = subnet_ref(cx, region.name, &id, Some(subnet));
                 let Some(rt) = rt else {
                     no_route_table(cx, r);
                     continue;
+                };
+                let public_ip_services = match &public_ip_services {
+                    Ok(s) => s,
+                    Err(e) => {
+                        cx.error_on(r, "the ECS services' public-IP setting", e);
+                        continue;
+                    }
                 };
                 let mut problems = Vec::new();
                 let assigning: Vec<String> = public_ip_services
@@ -467,6 +494,11 @@ impl Rule for AppSubnetNotPrivate {
                 }
             }
         }
+        missing_pins(cx, &p.subnets, "subnets", "ec2-subnet", |r, sel| {
+            r.resolve_subnets(std::slice::from_ref(sel))
+                .ok()
+                .map(|v| !v.is_empty())
+        });
     }
 }
 
@@ -527,6 +559,11 @@ impl Rule for DbSubnetRoutesToInternet {
                 }
             }
         }
+        missing_pins(cx, &p.subnets, "subnets", "ec2-subnet", |r, sel| {
+            r.resolve_subnets(std::slice::from_ref(sel))
+                .ok()
+                .map(|v| !v.is_empty())
+        });
     }
 }
 
@@ -588,10 +625,13 @@ impl Rule for DbSubnetGroupSingleAz {
                 let r = cx
                     .resource("rds-db-subnet-group", &name, region.name)
                     .name(Some(&name))
-                    .arn(
-                        cx.account()
-                            .map(|a| format!("arn:aws:rds:{}:{a}:subgrp:{name}", region.name)),
-                    );
+                    .arn(cx.account().map(|a| {
+                        format!(
+                            "arn:{}:rds:{}:{a}:subgrp:{name}",
+                            partition(region.name),
+                            region.name
+                        )
+                    }));
                 if g.subnets.iter().any(|s| s.availability_zone.is_none()) {
                     let msg = format!(
                         "Could not count the availability zones of DB subnet group {name}: {DESCRIBE_DB_INSTANCES} did not report the zone of every subnet."
@@ -776,6 +816,13 @@ mod tests {
     use crate::inventory::Observed;
 
     #[test]
+    fn arns_use_the_region_partition() {
+        assert_eq!(super::partition("eu-central-1"), "aws");
+        assert_eq!(super::partition("cn-north-1"), "aws-cn");
+        assert_eq!(super::partition("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
     fn vpc_cidr_pass_fail_error_skipped() {
         let s = compliant();
         assert_verdicts(&run("vpc-cidr-mismatch", "", &s), &[("vpc-prod", Pass)]);
@@ -827,6 +874,27 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn a_pinned_vpc_that_does_not_exist_fails_instead_of_matching_another() {
+        let s = compliant();
+        let f = run("vpc-cidr-mismatch", "vpcs = [{ id = \"vpc-typo\" }]", &s);
+        assert_verdicts(&f, &[("vpc-typo", Fail)]);
+        assert_eq!(
+            f[0].message,
+            "The policy pins vpc-typo in `vpcs`, but it matches no production VPC in eu-central-1."
+        );
+        assert_verdicts(
+            &run("vpc-cidr-mismatch", "vpcs = [{ name = \"lc-prod\" }]", &s),
+            &[("vpc-prod", Pass)],
+        );
+        let f = run(
+            "app-subnet-not-private",
+            "subnets = [{ tag = \"Tier=app\" }]",
+            &s,
+        );
+        assert_verdicts(&f, &[("tag Tier=app", Fail)]);
     }
 
     #[test]
@@ -919,6 +987,16 @@ mod tests {
         let mut s = compliant();
         inv(&mut s).ecs.clusters = Observed::unavailable(denied("ecs:ListClusters"));
         assert_verdicts(&run("app-subnet-not-private", "", &s), &[("*", Error)]);
+        // Pinned subnets are found without ECS, but whether a service gives its tasks
+        // public IPs still needs it: error, not pass.
+        assert_verdicts(
+            &run(
+                "app-subnet-not-private",
+                "subnets = [{ id = \"subnet-app-a\" }]",
+                &s,
+            ),
+            &[("subnet-app-a", Error)],
+        );
         let mut s = compliant();
         value(&mut inv(&mut s).ecs.clusters).clear();
         assert_verdicts(&run("app-subnet-not-private", "", &s), &[("*", Skipped)]);

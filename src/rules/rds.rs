@@ -58,7 +58,7 @@ fn all() -> Vec<String> {
 fn boolean_rule(
     cx: &mut Cx<'_>,
     instances: &[String],
-    get: impl Fn(&DbInstance) -> bool,
+    get: impl Fn(&DbInstance) -> Option<bool>,
     field: &str,
     want: bool,
     good: &str,
@@ -72,6 +72,13 @@ fn boolean_rule(
             serde_json::json!({ field: v }),
             Some(format!("{field} = {want}")),
         )];
+        let Some(v) = v else {
+            let msg = format!(
+                "Could not check DB instance {}: {DESCRIBE_DB_INSTANCES} did not report {field}.",
+                db.id
+            );
+            return cx.emit(crate::finding::Status::Error, r, msg, ev);
+        };
         let msg = format!(
             "DB instance {} {}.",
             db.id,
@@ -196,9 +203,11 @@ pub fn class_capacity(class: &str) -> Option<(u32, f64)> {
     let (family, size) = rest.split_once('.')?;
     let letter = family.chars().next()?;
     if letter == 't' {
+        // t2.micro and t2.small have one vCPU; later burstable generations have two.
+        let small_cpus = if family == "t2" { 1 } else { 2 };
         return match size {
-            "micro" => Some((2, 1.0)),
-            "small" => Some((2, 2.0)),
+            "micro" => Some((small_cpus, 1.0)),
+            "small" => Some((small_cpus, 2.0)),
             "medium" => Some((2, 4.0)),
             "large" => Some((2, 8.0)),
             "xlarge" => Some((4, 16.0)),
@@ -218,7 +227,14 @@ pub fn class_capacity(class: &str) -> Option<(u32, f64)> {
         "medium" => 1,
         "large" => 2,
         "xlarge" => 4,
-        s => 4 * s.strip_suffix("xlarge")?.parse::<u32>().ok()?,
+        s => {
+            let n = s.strip_suffix("xlarge")?.parse::<u32>().ok()?;
+            // The largest RDS classes are 48xlarge; anything beyond is not a class.
+            if !(2..=64).contains(&n) {
+                return None;
+            }
+            4 * n
+        }
     };
     Some((vcpus, vcpus as f64 * gib_per_vcpu))
 }
@@ -318,7 +334,7 @@ impl Rule for RdsMultiAzDisabled {
         boolean_rule(
             cx,
             &p.instances,
-            |d| d.multi_az,
+            |d| Some(d.multi_az),
             "multi_az",
             true,
             "is Multi-AZ",
@@ -437,7 +453,7 @@ impl Rule for RdsDeletionProtectionDisabled {
         boolean_rule(
             cx,
             &p.instances,
-            |d| d.deletion_protection,
+            |d| Some(d.deletion_protection),
             "deletion_protection",
             true,
             "has deletion protection on",
@@ -842,7 +858,7 @@ impl Rule for RdsStorageUnencrypted {
         boolean_rule(
             cx,
             &p.instances,
-            |d| d.storage_encrypted,
+            |d| Some(d.storage_encrypted),
             "storage_encrypted",
             true,
             "has encrypted storage",
@@ -1056,6 +1072,9 @@ mod tests {
         assert_eq!(class_capacity("db.r6i.large"), Some((2, 16.0)));
         assert_eq!(class_capacity("db.x2g.xlarge"), Some((4, 64.0)));
         assert_eq!(class_capacity("cache.t3.small"), None);
+        assert_eq!(class_capacity("db.t2.small"), Some((1, 2.0)));
+        assert_eq!(class_capacity("db.m5.1073741824xlarge"), None);
+        assert_eq!(class_capacity("db.m5.1xlarge"), None);
         // db.m5.large (2 vCPU, 8 GiB) is not below db.t3.large (2, 8); db.c6gd.large (2, 4) is.
         assert_verdicts(
             &run(
@@ -1101,11 +1120,20 @@ mod tests {
             d.deletion_protection = false
         });
         four_ways("rds-publicly-accessible", "", |d| {
-            d.publicly_accessible = true
+            d.publicly_accessible = Some(true)
         });
         four_ways("rds-storage-unencrypted", "", |d| {
             d.storage_encrypted = false
         });
+        // Not reported is not "private".
+        assert_verdicts(
+            &run(
+                "rds-publicly-accessible",
+                "",
+                &with_db(|d| d.publicly_accessible = None),
+            ),
+            &[("lc-prod-db", Error)],
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::network::ec2_arn;
 use super::scope::Region;
-use super::{declare_rule, join_words, Cx, Rule};
+use super::{declare_rule, join_words, missing_pins, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::ec2::{Permission, PrefixList, SecurityGroup, Source};
 use crate::inventory::{CollectError, Observed};
@@ -178,6 +178,11 @@ impl Rule for AlbSgUnexpectedIngress {
                 }
             }
         }
+        missing_pins(cx, &p.target, "target", "ec2-security-group", |r, sel| {
+            r.resolve_sgs(std::slice::from_ref(sel))
+                .ok()
+                .map(|v| !v.is_empty())
+        });
     }
 }
 
@@ -261,6 +266,11 @@ fn check_topology(
             }
         }
     }
+    missing_pins(cx, target, "target", "ec2-security-group", |r, sel| {
+        r.resolve_sgs(std::slice::from_ref(sel))
+            .ok()
+            .map(|v| !v.is_empty())
+    });
 }
 
 declare_rule! {
@@ -394,28 +404,25 @@ impl Rule for SgDbPortOpenToCidr {
 }
 
 // ---------------------------------------------------------------------------------------
-/// Per group: the permissions (restricted to `ports`, if given) open to the world, or the
-/// error that prevents knowing.
+/// The permissions among `perms` that `keep` selects and that reach the whole internet
+/// (0.0.0.0/0, ::/0, or a prefix list containing either), described as `tcp 22 from
+/// 0.0.0.0/0`; or the error that prevents knowing. `dir` is "from" or "to".
 fn world_open(
-    sg: &SecurityGroup,
-    ports: Option<&[u16]>,
+    perms: &[Permission],
+    keep: impl Fn(&Permission) -> bool,
+    dir: &str,
     prefix_lists: &Observed<BTreeMap<String, PrefixList>>,
 ) -> Result<Vec<String>, CollectError> {
     let mut out = Vec::new();
-    for perm in &sg.ingress {
-        if let Some(ports) = ports {
-            let hit: Vec<u16> = ports
-                .iter()
-                .copied()
-                .filter(|port| perm.covers_tcp_port(*port))
-                .collect();
-            if hit.is_empty() {
-                continue;
-            }
-        }
+    for perm in perms.iter().filter(|p| keep(p)) {
         let world = world_sources(perm, prefix_lists)?;
         if !world.is_empty() {
-            out.push(describe(perm, &world));
+            let to: Vec<String> = world.iter().map(|s| s.describe()).collect();
+            out.push(format!(
+                "{} {dir} {}",
+                perm.describe_ports(),
+                join_words(&to)
+            ));
         }
     }
     Ok(out)
@@ -452,13 +459,14 @@ impl Rule for SgOpenToWorld {
             let exempt: Result<BTreeSet<String>, &CollectError> = region.resolve_sgs(&p.exempt);
             for sg in groups {
                 let r = sg_ref(cx, region.name, sg);
-                let open = match world_open(sg, None, &region.inv.ec2.prefix_lists) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        cx.error_on(r, "the prefix lists", &e);
-                        continue;
-                    }
-                };
+                let open =
+                    match world_open(&sg.ingress, |_| true, "from", &region.inv.ec2.prefix_lists) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            cx.error_on(r, "the prefix lists", &e);
+                            continue;
+                        }
+                    };
                 if open.is_empty() {
                     let msg = format!(
                         "Security group {} admits nothing from the internet.",
@@ -532,7 +540,12 @@ impl Rule for SgAdminPortOpenToWorld {
             };
             for sg in groups {
                 let r = sg_ref(cx, region.name, sg);
-                match world_open(sg, Some(&p.ports), &region.inv.ec2.prefix_lists) {
+                match world_open(
+                    &sg.ingress,
+                    |perm| p.ports.iter().any(|port| perm.covers_tcp_port(*port)),
+                    "from",
+                    &region.inv.ec2.prefix_lists,
+                ) {
                     Err(e) => cx.error_on(r, "the prefix lists", &e),
                     Ok(open) if open.is_empty() => {
                         let msg = format!(
@@ -600,22 +613,18 @@ impl Rule for SgEgressUnrestricted {
             let ids: Vec<Selector> = ids.into_iter().map(Selector::Id).collect();
             for sg in selected_groups(cx, region, &ids, "the workload's security groups") {
                 let r = sg_ref(cx, region.name, sg);
-                let open: Vec<String> = sg
-                    .egress
-                    .iter()
-                    .filter(|perm| perm.all_protocols() || perm.covers_every_port())
-                    .filter_map(|perm| {
-                        let w: Vec<&Source> = perm
-                            .sources
-                            .iter()
-                            .filter(|s| matches!(s, Source::Cidr(c) if WORLD.contains(&c.as_str())))
-                            .collect();
-                        (!w.is_empty()).then(|| {
-                            let to: Vec<String> = w.iter().map(|s| s.describe()).collect();
-                            format!("{} to {}", perm.describe_ports(), join_words(&to))
-                        })
-                    })
-                    .collect();
+                let open = match world_open(
+                    &sg.egress,
+                    |perm| perm.all_protocols() || perm.covers_every_port(),
+                    "to",
+                    &region.inv.ec2.prefix_lists,
+                ) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        cx.error_on(r, "the prefix lists", &e);
+                        continue;
+                    }
+                };
                 let ev = vec![Evidence::new(
                     DESCRIBE_SGS,
                     &open,
@@ -645,6 +654,11 @@ impl Rule for SgEgressUnrestricted {
                 }
             }
         }
+        missing_pins(cx, &p.target, "target", "ec2-security-group", |r, sel| {
+            r.resolve_sgs(std::slice::from_ref(sel))
+                .ok()
+                .map(|v| !v.is_empty())
+        });
     }
 }
 
@@ -699,6 +713,23 @@ mod tests {
         let mut s = compliant();
         value(&mut inv(&mut s).elbv2.load_balancers).clear();
         assert_verdicts(&run("alb-sg-unexpected-ingress", "", &s), &[("*", Skipped)]);
+    }
+
+    #[test]
+    fn pinned_groups_must_exist() {
+        let s = compliant();
+        let f = run(
+            "alb-sg-unexpected-ingress",
+            "target = [{ id = \"sg-gone\" }]",
+            &s,
+        );
+        assert_verdicts(&f, &[("sg-gone", Fail)]);
+        let f = run(
+            "db-sg-ingress-not-from-api",
+            "target = [{ attached-to = \"rds\" }, { name = \"lc-cache\" }]",
+            &s,
+        );
+        assert_verdicts(&f, &[("name lc-cache", Fail), ("sg-db", Pass)]);
     }
 
     #[test]
@@ -953,6 +984,26 @@ mod tests {
             .egress = vec![perm("tcp", 0, 65535, &[cidr("0.0.0.0/0")])];
         let f = run("sg-egress-unrestricted", "require-restricted = true", &s);
         assert_verdicts(&f, &[("sg-alb", Fail), ("sg-api", Fail), ("sg-db", Pass)]);
+        // Through a prefix list that holds 0.0.0.0/0, and tcp 1-65535: still everything.
+        let groups = value(&mut inv(&mut s).ec2.security_groups);
+        groups.get_mut("sg-alb").unwrap().egress =
+            vec![perm("-1", 0, 0, &[Source::PrefixList("pl-1".into())])];
+        groups.get_mut("sg-db").unwrap().egress = vec![perm("tcp", 1, 65535, &[cidr("::/0")])];
+        value(&mut inv(&mut s).ec2.prefix_lists).insert(
+            "pl-1".into(),
+            PrefixList {
+                id: "pl-1".into(),
+                name: None,
+                entries: present(vec!["0.0.0.0/0".into()]),
+            },
+        );
+        let g = run("sg-egress-unrestricted", "require-restricted = true", &s);
+        assert_verdicts(&g, &[("sg-alb", Fail), ("sg-api", Fail), ("sg-db", Fail)]);
+        assert!(
+            g[0].message.contains("all traffic to prefix list pl-1"),
+            "{}",
+            g[0].message
+        );
         assert!(
             f[1].message.contains("allows tcp 0-65535 to 0.0.0.0/0"),
             "{}",

@@ -111,7 +111,7 @@ pub fn db(id: &str) -> DbInstance {
         backup_retention_days: 30,
         monitoring_interval: 60,
         monitoring_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/rds-monitoring")),
-        publicly_accessible: false,
+        publicly_accessible: Some(false),
         endpoint: Some(format!("{id}.example.{REGION}.rds.amazonaws.com:5432")),
         vpc_id: Some("vpc-prod".into()),
         subnet_group: Some(DbSubnetGroup {
