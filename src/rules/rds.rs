@@ -1382,5 +1382,6 @@ mod tests {
         let mut s = compliant();
         value(&mut inv(&mut s).rds.snapshots).clear();
         assert_verdicts(&run("rds-snapshot-public", "", &s), &[("*", Skipped)]);
+        assert_verdicts(&run("rds-snapshot-unencrypted", "", &s), &[("*", Skipped)]);
     }
 }
