@@ -14,20 +14,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
+# The emulator, and the independent readers that check our reports: the JUnit XSD and
+# SARIF schema validators and a real JUnit consumer (PyYAML and jsonschema come with moto).
+REQUIREMENTS="moto[server]==$MOTO_VERSION xmlschema==4.3.2 junitparser==5.0.3"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/infraverify"
-venv="${INFRAVERIFY_VENV:-$cache/venv-moto-$MOTO_VERSION}"
+req_hash=$(printf '%s' "$REQUIREMENTS" | sha256sum | cut -c1-12)
+venv="${INFRAVERIFY_VENV:-$cache/venv-$req_hash}"
 python="${PYTHON:-python3}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# 1. The emulator, pinned, in its own virtualenv (reused when present and complete).
-if [ ! -x "$venv/bin/moto_server" ]; then
-  log "creating virtualenv with moto[server]==$MOTO_VERSION at $venv"
+# 1. The emulator and the report validators, pinned, in their own virtualenv (reused when
+#    it was completed for the same requirements).
+if [ ! -f "$venv/.complete" ]; then
+  log "creating virtualenv at $venv: $REQUIREMENTS"
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION"
+  # shellcheck disable=SC2086
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $REQUIREMENTS
+  touch "$venv/.complete"
 fi
 
 # 2. Lints (cheap compared with the build; CI runs them too).

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{AwsArgs, Cli, Command, EvaluateArgs, OutputArgs, PolicyArgs, ScanArgs};
+use crate::cli::{
+    AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, OutputArgs, PolicyArgs, ScanArgs,
+};
 use crate::collect::{self, CollectOptions};
 use crate::engine;
 use crate::inventory::Snapshot;
@@ -45,6 +47,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Evaluate(args) => evaluate(args),
+        Command::Diff { old, new, format } => {
+            let old = Report::load(&old).map_err(anyhow::Error::msg)?;
+            let new = Report::load(&new).map_err(anyhow::Error::msg)?;
+            let d = crate::baseline::diff(&old, &new);
+            print!(
+                "{}",
+                match format {
+                    DiffFormat::Table => crate::baseline::render_table(&d),
+                    DiffFormat::Json => crate::baseline::render_json(&d),
+                }
+            );
+            Ok(if d.new.is_empty() {
+                0
+            } else {
+                engine::Outcome::Violations.code()
+            })
+        }
         Command::Scan(args) => runtime()?.block_on(scan(args)),
         Command::Collect(args) => {
             let policy = load_policy(&args.policy.policies)?;
@@ -145,13 +164,13 @@ async fn scan(args: ScanArgs) -> Result<u8> {
         save_snapshot,
     } = args;
     let policy = load_policy(&p.policies)?;
-    // Check where reports go before spending minutes on collection.
-    check_out_dir(&output)?;
+    // Check every input and where reports go before spending minutes on collection.
+    let baseline = prepare(&output)?;
     let snap = collect_snapshot(&aws, &policy).await?;
     if let Some(path) = &save_snapshot {
         write_file(Path::new(path), snap.to_json().as_bytes())?;
     }
-    report_on(&policy, &snap, &output)
+    report_on(&policy, &snap, &output, baseline.as_ref())
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<u8> {
@@ -163,12 +182,21 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     } = args;
     let policy = load_policy(&policies)?;
     let snap = Snapshot::load(&snapshot)?;
-    check_out_dir(&output)?;
-    report_on(&policy, &snap, &output)
+    let baseline = prepare(&output)?;
+    report_on(&policy, &snap, &output, baseline.as_ref())
 }
 
-/// Makes sure report files can be written before anything is collected or evaluated, so
-/// a bad --out-dir is invalid input (exit 2) rather than a failure after the scan.
+/// Reads the baseline and checks the output directory before anything is collected or
+/// evaluated, so bad output options are invalid input (exit 2), not a failure after a scan.
+fn prepare(output: &OutputArgs) -> Result<Option<Report>> {
+    check_out_dir(output)?;
+    output
+        .baseline
+        .as_deref()
+        .map(|p| Report::load(p).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
 fn check_out_dir(output: &OutputArgs) -> Result<()> {
     if output.formats.iter().any(|f| f.file_name().is_some()) {
         let dir = Path::new(&output.out_dir);
@@ -185,10 +213,25 @@ fn check_out_dir(output: &OutputArgs) -> Result<()> {
     Ok(())
 }
 
-fn report_on(policy: &Policy, snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
-    let findings = engine::evaluate(policy, snap);
+fn report_on(
+    policy: &Policy,
+    snap: &Snapshot,
+    output: &OutputArgs,
+    baseline: Option<&Report>,
+) -> Result<u8> {
+    let engine::Evaluation {
+        mut findings,
+        warnings,
+    } = engine::evaluate(policy, snap);
+    if let Some(old) = baseline {
+        crate::baseline::apply(&mut findings, old);
+    }
     let outcome = engine::outcome(&findings, output.fail_on, snap.errors.len());
-    let report = Report::new(snap, &policy.files, findings, outcome);
+    let mut report = Report::new(snap, &policy.files, findings, outcome);
+    report.warnings = warnings;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     let mut formats = output.formats.clone();
     if formats.is_empty() {
         formats.push(Format::Table);
@@ -208,12 +251,21 @@ fn report_on(policy: &Policy, snap: &Snapshot, output: &OutputArgs) -> Result<u8
                 lock.write_all(report::table::render(&report, style).as_bytes())?;
                 lock.flush()?;
             }
-            Format::Json => {
-                let path =
-                    Path::new(&output.out_dir).join(format.file_name().expect("json is a file"));
-                write_file(&path, report::json::render(&report).as_bytes())?;
+            file_format => {
+                let name = file_format
+                    .file_name()
+                    .expect("every format but the table is a file");
+                let text = report.render(file_format).expect("file formats render");
+                write_file(&Path::new(&output.out_dir).join(name), text.as_bytes())?;
             }
         }
+    }
+    if output.strict && !report.warnings.is_empty() {
+        bail!(
+            "--strict: {} warning{} (listed above); the reports were written",
+            report.warnings.len(),
+            if report.warnings.len() == 1 { "" } else { "s" }
+        );
     }
     Ok(outcome.code())
 }
@@ -263,25 +315,5 @@ pub fn explain(id: &str) -> Result<String> {
             .unwrap_or_else(|| "; `infraverify rules` lists every rule".to_string());
         bail!("unknown rule `{id}`{hint}");
     };
-    let m = rule.meta();
-    let mut out = m.doc.trim_end().to_string();
-    out.push_str("\n\n## Parameters\n\n");
-    let params = rule.param_docs();
-    out.push_str(&format!(
-        "Enable the rule with a `[rules.{}]` table in a policy file. Every rule also takes \
-         `severity` (default `{}`).\n\n",
-        m.id, m.severity
-    ));
-    if params.is_empty() {
-        out.push_str("This rule has no other parameters.\n");
-    } else {
-        out.push_str("| key | type | default | meaning |\n|---|---|---|---|\n");
-        for p in params {
-            out.push_str(&format!(
-                "| `{}` | {} | `{}` | {} |\n",
-                p.key, p.ty, p.default, p.doc
-            ));
-        }
-    }
-    Ok(out)
+    Ok(rules::page(rule))
 }

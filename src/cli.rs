@@ -37,12 +37,31 @@ pub enum Command {
         /// The rule id, as `infraverify rules` lists it.
         rule: String,
     },
+    /// Compare two report.json files: new, fixed and unchanged failures. Exit 1 if any
+    /// failure is new, else 0.
+    Diff {
+        /// The earlier report.json.
+        #[arg(value_name = "OLD")]
+        old: String,
+        /// The later report.json.
+        #[arg(value_name = "NEW")]
+        new: String,
+        /// Output as a table or as JSON.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
+    },
     /// Validate policy files; exit 0 if valid, 2 with located errors if not.
     CheckPolicy {
         /// The policy files (TOML).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -81,8 +100,9 @@ pub struct AwsArgs {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format (repeatable): table on standard output, json as report.json in
-    /// --out-dir. Default: table.
+    /// Output format (repeatable): table on standard output; json, junit, sarif and
+    /// markdown as report.json, report.junit.xml, report.sarif and report.md in --out-dir.
+    /// Default: table.
     #[arg(long = "format", value_enum, value_name = "FORMAT")]
     pub formats: Vec<Format>,
 
@@ -93,6 +113,15 @@ pub struct OutputArgs {
     /// The lowest severity whose failures make the exit code 1.
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
     pub fail_on: Severity,
+
+    /// An earlier report.json: only failures not in it decide the exit code.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<String>,
+
+    /// Treat warnings (waivers that match nothing, unused attestations) as errors: exit 2
+    /// after writing the reports.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,19 +1,102 @@
-//! Runs the enabled rules over a snapshot, sorts the findings, and decides the exit code.
+//! Runs the enabled rules over a snapshot, applies waivers, sorts the findings, and
+//! decides the exit code.
 
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Status, WaiverNote};
 use crate::inventory::Snapshot;
-use crate::policy::Policy;
+use crate::policy::{Policy, Waiver};
 use crate::rules;
 
-/// Every enabled rule's findings, in a stable order.
-pub fn evaluate(policy: &Policy, snap: &Snapshot) -> Vec<Finding> {
+/// What evaluating a policy over a snapshot gives.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// Every enabled rule's findings, waivers applied, in a stable order.
+    pub findings: Vec<Finding>,
+    /// Waivers that matched nothing, attestations no enabled rule reads.
+    pub warnings: Vec<String>,
+}
+
+pub fn evaluate(policy: &Policy, snap: &Snapshot) -> Evaluation {
     let mut findings: Vec<Finding> = policy
         .rules
         .iter()
-        .flat_map(|rule| rules::run_rule(snap, rule))
+        .flat_map(|rule| rules::run_rule(snap, rule, &policy.attestations))
         .collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings
+    let mut warnings = apply_waivers(&mut findings, &policy.waivers, snap);
+    for a in &policy.attestations {
+        let read = policy.rules.iter().any(|r| {
+            let m = r.rule.meta();
+            m.resource_kind == "checklist-control" && m.controls.contains(&a.control.as_str())
+        });
+        if !read {
+            warnings.push(format!(
+                "the attestation for {} at {}:{} is not read by any enabled rule",
+                a.control, a.origin.file, a.origin.line
+            ));
+        }
+    }
+    Evaluation { findings, warnings }
+}
+
+fn waiver_matches(w: &Waiver, f: &Finding) -> bool {
+    let r = &f.resource;
+    w.rule == f.rule
+        && (w.resource.matches(&r.id)
+            || r.arn.as_deref().is_some_and(|a| w.resource.matches(a))
+            || r.name.as_deref().is_some_and(|n| w.resource.matches(n)))
+}
+
+/// Turns each failure a current waiver covers into `waived`; a failure whose only
+/// matching waiver has expired stays `fail`, with a note. Returns a warning per waiver
+/// that matched no failure. "Today" is the snapshot's day, so re-evaluating a snapshot
+/// gives the same answer.
+fn apply_waivers(findings: &mut [Finding], waivers: &[Waiver], snap: &Snapshot) -> Vec<String> {
+    let today = snap.as_of();
+    let mut used = vec![false; waivers.len()];
+    for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+        let matching: Vec<(usize, &Waiver)> = waivers
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| waiver_matches(w, f))
+            .collect();
+        // A current waiver wins over an expired one; among equals, the latest expiry.
+        let current = |w: &Waiver| today.is_none_or(|d| w.expires >= d);
+        let Some((i, w)) = matching
+            .iter()
+            .max_by_key(|(_, w)| (current(w), w.expires))
+            .copied()
+        else {
+            continue;
+        };
+        used[i] = true;
+        let expired = !current(w);
+        f.waiver = Some(WaiverNote {
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires.to_string(),
+            expired,
+            policy: w.origin.clone(),
+        });
+        if expired {
+            f.message = format!(
+                "{} (The waiver by {} expired on {}.)",
+                f.message, w.owner, w.expires
+            );
+        } else {
+            f.status = Status::Waived;
+        }
+    }
+    waivers
+        .iter()
+        .zip(used)
+        .filter(|(_, used)| !used)
+        .map(|(w, _)| {
+            format!(
+                "the waiver for {} on {} at {}:{} matches no failing finding; remove it if the failure is gone",
+                w.rule, w.resource.0, w.origin.file, w.origin.line
+            )
+        })
+        .collect()
 }
 
 /// The run's outcome, as the process exit code promises it.
@@ -33,13 +116,15 @@ impl Outcome {
     }
 }
 
-/// Exit 1 if a fail reaches `fail_on`; else 3 if anything is `error` or anything could not
-/// be collected (`collection_errors`, even if no enabled rule needed it); else 0.
+/// Exit 1 if a fail reaches `fail_on` (with a baseline: a new one); else 3 if anything is
+/// `error` or anything could not be collected (`collection_errors`, even if no enabled
+/// rule needed it); else 0.
 pub fn outcome(findings: &[Finding], fail_on: Severity, collection_errors: usize) -> Outcome {
-    if findings
-        .iter()
-        .any(|f| f.status == Status::Fail && f.severity >= fail_on)
-    {
+    if findings.iter().any(|f| {
+        f.status == Status::Fail
+            && f.severity >= fail_on
+            && f.baseline != Some(crate::finding::BaselineState::Unchanged)
+    }) {
         Outcome::Violations
     } else if collection_errors > 0 || findings.iter().any(|f| f.status == Status::Error) {
         Outcome::Incomplete
@@ -93,6 +178,74 @@ mod tests {
         );
     }
 
+    fn waived(text: &str) -> Evaluation {
+        let mut snap = crate::rules::testing::compliant();
+        let dbs =
+            crate::rules::testing::value(&mut crate::rules::testing::inv(&mut snap).rds.instances);
+        let mut staging = crate::rules::testing::db("lc-staging-db");
+        staging.multi_az = false;
+        dbs.insert("lc-staging-db".into(), staging);
+        dbs.get_mut("lc-prod-db").unwrap().multi_az = false;
+        let policy = crate::policy::load(&[crate::policy::PolicySource {
+            name: "p.toml".into(),
+            text: format!("[rules.rds-multi-az-disabled]\n\n{text}"),
+        }])
+        .unwrap();
+        evaluate(&policy, &snap)
+    }
+
+    fn status_of<'a>(e: &'a Evaluation, id: &str) -> &'a Finding {
+        e.findings.iter().find(|f| f.resource.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_current_waiver_waives_by_id_arn_or_glob() {
+        // The fixture was collected on 2026-11-28.
+        let e = waived("[[waivers]]\nrule = \"rds-multi-az-disabled\"\nresource = \"arn:aws:rds:*:db:lc-staging-*\"\nreason = \"staging runs single-AZ\"\nowner = \"security-lead\"\nexpires = 2026-11-28\n");
+        let s = status_of(&e, "lc-staging-db");
+        assert_eq!(s.status, Status::Waived);
+        let w = s.waiver.as_ref().unwrap();
+        assert_eq!(
+            (
+                w.owner.as_str(),
+                w.expires.as_str(),
+                w.expired,
+                w.policy.line
+            ),
+            ("security-lead", "2026-11-28", false, 3)
+        );
+        assert_eq!(
+            status_of(&e, "lc-prod-db").status,
+            Status::Fail,
+            "the waiver covers only staging"
+        );
+        assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+        assert_eq!(outcome(&e.findings, Severity::Low, 0), Outcome::Violations);
+    }
+
+    #[test]
+    fn an_expired_waiver_leaves_the_failure_with_a_note() {
+        let e = waived("[[waivers]]\nrule = \"rds-multi-az-disabled\"\nresource = \"lc-staging-db\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-11-27\n");
+        let s = status_of(&e, "lc-staging-db");
+        assert_eq!(s.status, Status::Fail);
+        assert!(s.waiver.as_ref().unwrap().expired);
+        assert!(
+            s.message
+                .ends_with("(The waiver by o expired on 2026-11-27.)"),
+            "{}",
+            s.message
+        );
+    }
+
+    #[test]
+    fn a_waiver_that_matches_nothing_is_a_warning() {
+        let e = waived("[[waivers]]\nrule = \"rds-multi-az-disabled\"\nresource = \"lc-gone-db\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n\n[[attestations]]\ncontrol = \"RDS-11\"\nby = \"me\"\ndate = 2026-01-01\nevidence = \"e\"\n");
+        assert_eq!(e.warnings.len(), 2, "{:?}", e.warnings);
+        assert!(e.warnings[0].contains("the waiver for rds-multi-az-disabled on lc-gone-db at p.toml:3 matches no failing finding"));
+        assert!(e.warnings[1]
+            .contains("the attestation for RDS-11 at p.toml:10 is not read by any enabled rule"));
+    }
+
     #[test]
     fn a_failed_read_makes_the_run_incomplete_even_if_no_rule_needed_it() {
         use Severity::*;
@@ -108,7 +261,7 @@ mod tests {
         snap.normalize();
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
-        let findings = evaluate(&policy, &snap);
+        let findings = evaluate(&policy, &snap).findings;
         let west: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.resource.region.as_deref() == Some("eu-west-1"))
@@ -127,10 +280,14 @@ mod tests {
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
         let snap = crate::rules::testing::compliant();
-        let findings = evaluate(&policy, &snap);
+        let findings = evaluate(&policy, &snap).findings;
         let bad: Vec<String> = findings
             .iter()
-            .filter(|f| f.status != Status::Pass)
+            // Attestation controls are manual until someone attests.
+            .filter(|f| {
+                f.status != Status::Pass
+                    && !(f.status == Status::Manual && f.resource.kind == "checklist-control")
+            })
             .map(|f| format!("{} {} {}: {}", f.status, f.rule, f.resource.id, f.message))
             .collect();
         assert!(bad.is_empty(), "{}", bad.join("\n"));

@@ -195,9 +195,60 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     pub remediation: String,
     pub policy: Option<PolicyRef>,
+    /// The waiver that covers (or, expired, no longer covers) this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverNote>,
+    /// With `--baseline`: whether this failure is new or was already in the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A waiver as it applied to a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverNote {
+    pub reason: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+    /// True when the waiver matched but had expired: the finding stays `fail`.
+    pub expired: bool,
+    pub policy: PolicyRef,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: it decides the exit code.
+    New,
+    /// Already failing in the baseline.
+    Unchanged,
 }
 
 impl Finding {
+    /// The identity a finding keeps across runs: rule and resource (ARN where AWS has one).
+    pub fn identity(&self) -> (String, String) {
+        let r = &self.resource;
+        let resource = match &r.arn {
+            Some(arn) => arn.clone(),
+            None => format!(
+                "{}/{}/{}/{}",
+                r.account.as_deref().unwrap_or("-"),
+                r.region.as_deref().unwrap_or("-"),
+                r.kind,
+                r.id
+            ),
+        };
+        (self.rule.clone(), resource)
+    }
+
+    /// How the resource reads in a sentence or a table cell, with its region.
+    pub fn where_(&self) -> String {
+        match &self.resource.region {
+            Some(region) => format!("{} ({region})", self.resource.display()),
+            None => self.resource.display(),
+        }
+    }
+
     /// Sort key that makes report order independent of collection order.
     pub fn sort_key(&self) -> (&str, &Option<String>, &Option<String>, &str, &str) {
         (
@@ -246,6 +297,8 @@ impl FindingBuilder {
                 evidence: Vec::new(),
                 remediation: String::new(),
                 policy: None,
+                waiver: None,
+                baseline: None,
             },
         }
     }

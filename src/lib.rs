@@ -4,6 +4,7 @@
 //! [`inventory`] (the SDK-free snapshot) → [`engine`] and [`rules`] (pure) → [`report`].
 
 pub mod app;
+pub mod baseline;
 pub mod checklist;
 pub mod cli;
 pub mod collect;

@@ -251,6 +251,12 @@ impl Snapshot {
         Ok(snap)
     }
 
+    /// The day the snapshot was taken: "today" for waivers and attestations, so that
+    /// evaluating the same snapshot always gives the same verdicts.
+    pub fn as_of(&self) -> Option<crate::policy::reader::Day> {
+        crate::policy::reader::Day::parse(self.collection.finished_at.get(..10)?)
+    }
+
     pub fn load(path: &str) -> Result<Snapshot, SnapshotError> {
         let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
             path: path.into(),

@@ -53,6 +53,31 @@ pub struct Policy {
     pub domain: Option<String>,
     /// Enabled rules, sorted by id.
     pub rules: Vec<EnabledRule>,
+    pub waivers: Vec<Waiver>,
+    pub attestations: Vec<Attestation>,
+}
+
+/// `[[waivers]]`: accepts one rule's failure on matching resources until a date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiver {
+    pub rule: String,
+    /// Matched against the resource's id, ARN and name (wildcards allowed).
+    pub resource: selector::Glob,
+    pub reason: String,
+    pub owner: String,
+    /// The last day the waiver applies.
+    pub expires: reader::Day,
+    pub origin: PolicyRef,
+}
+
+/// `[[attestations]]`: a person's signed-off statement for a control no API can prove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attestation {
+    pub control: String,
+    pub by: String,
+    pub date: reader::Day,
+    pub evidence: String,
+    pub origin: PolicyRef,
 }
 
 /// A rule switched on by a policy, with its parameters read and checked.
@@ -91,6 +116,8 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
         regions: Vec::new(),
         domain: None,
         rules: Vec::new(),
+        waivers: Vec::new(),
+        attestations: Vec::new(),
     };
     // Where each rule id was first enabled, to refuse a second definition.
     let mut enabled_at: BTreeMap<&'static str, PolicyRef> = BTreeMap::new();
@@ -151,18 +178,163 @@ fn read_file(
             )),
         }
     }
-    for later in ["waivers", "attestations"] {
-        if let Some(v) = top.value(later) {
-            src.push(src.error(
-                v.span(),
-                format!(
-                    "`{later}` are not supported by infraverify {} yet",
-                    env!("CARGO_PKG_VERSION")
-                ),
-            ));
+    for (i, t) in tables(src, top.value("waivers"), "waivers") {
+        if let Some(w) = read_waiver(src, t, i) {
+            policy.waivers.push(w);
+        }
+    }
+    for (i, t) in tables(src, top.value("attestations"), "attestations") {
+        if let Some(a) = read_attestation(src, t, i) {
+            policy.attestations.push(a);
         }
     }
     top.finish();
+}
+
+/// The tables of an array of tables (`[[waivers]]`), with the line each starts on.
+fn tables<'s, 'i>(
+    src: &Source<'_>,
+    v: Option<&'s reader::Value<'i>>,
+    key: &str,
+) -> Vec<(u32, &'s DeTable<'i>)> {
+    let Some(v) = v else { return vec![] };
+    let DeValue::Array(items) = v.get_ref() else {
+        src.push(src.error(
+            v.span(),
+            format!("`{key}` must be an array of tables: write [[{key}]]"),
+        ));
+        return vec![];
+    };
+    items
+        .iter()
+        .filter_map(|item| match item.get_ref() {
+            DeValue::Table(t) => Some((src.line(&item.span()), t)),
+            _ => {
+                src.push(src.error(item.span(), format!("each of `{key}` must be a table")));
+                None
+            }
+        })
+        .collect()
+}
+
+/// A required, non-empty string key.
+fn required(
+    r: &mut TableReader<'_, '_>,
+    key: &'static str,
+    what: &str,
+    line: u32,
+) -> Option<String> {
+    match r.optional::<String>(key) {
+        Some(s) if !s.trim().is_empty() => Some(s),
+        Some(_) => {
+            let d = r.line_of(key).unwrap_or(line);
+            r.src.push(diag::Diagnostic {
+                file: r.src.file.to_string(),
+                line: d,
+                column: 1,
+                message: format!("`{key}` of {what} must not be empty"),
+                snippet: None,
+                help: None,
+            });
+            None
+        }
+        None if r.line_of(key).is_some() => None, // wrong type, already reported
+        None => {
+            r.src.push(diag::Diagnostic {
+                file: r.src.file.to_string(),
+                line,
+                column: 1,
+                message: format!("{what} needs `{key}`"),
+                snippet: None,
+                help: None,
+            });
+            None
+        }
+    }
+}
+
+fn read_waiver(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
+    let mut r = TableReader::new(src, t, "[[waivers]]");
+    let what = "a waiver";
+    let rule = required(&mut r, "rule", what, line);
+    if let (Some(id), Some(v)) = (&rule, t.get("rule")) {
+        if rules::find(id).is_none() {
+            let help = diag::closest(id, rules::RULES.iter().map(|r| r.meta().id))
+                .map(|c| format!("did you mean `{c}`?"));
+            src.push(
+                src.error(v.span(), format!("waiver names unknown rule `{id}`"))
+                    .with_help(help),
+            );
+        }
+    }
+    let resource = required(&mut r, "resource", what, line);
+    let reason = required(&mut r, "reason", what, line);
+    let owner = required(&mut r, "owner", what, line);
+    let expires: Option<reader::Day> = r.optional("expires");
+    if expires.is_none() && r.line_of("expires").is_none() {
+        src.push(diag::Diagnostic {
+            file: src.file.to_string(),
+            line,
+            column: 1,
+            message:
+                "a waiver needs `expires` (YYYY-MM-DD): waivers that never end are not accepted"
+                    .into(),
+            snippet: None,
+            help: None,
+        });
+    }
+    r.finish();
+    Some(Waiver {
+        rule: rule.filter(|id| rules::find(id).is_some())?,
+        resource: selector::Glob(resource?),
+        reason: reason?,
+        owner: owner?,
+        expires: expires?,
+        origin: PolicyRef {
+            file: src.file.to_string(),
+            line,
+        },
+    })
+}
+
+fn read_attestation(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Attestation> {
+    let mut r = TableReader::new(src, t, "[[attestations]]");
+    let what = "an attestation";
+    let control = required(&mut r, "control", what, line);
+    if let (Some(c), Some(v)) = (&control, t.get("control")) {
+        if crate::checklist::section_of(c).is_none() {
+            let help = diag::closest(c, crate::checklist::CONTROLS.iter().map(|(id, _, _)| *id))
+                .map(|c| format!("did you mean `{c}`?"));
+            src.push(
+                src.error(v.span(), format!("attestation names unknown control `{c}`"))
+                    .with_help(help),
+            );
+        }
+    }
+    let by = required(&mut r, "by", what, line);
+    let date: Option<reader::Day> = r.optional("date");
+    if date.is_none() && r.line_of("date").is_none() {
+        src.push(diag::Diagnostic {
+            file: src.file.to_string(),
+            line,
+            column: 1,
+            message: "an attestation needs `date` (YYYY-MM-DD)".into(),
+            snippet: None,
+            help: None,
+        });
+    }
+    let evidence = required(&mut r, "evidence", what, line);
+    r.finish();
+    Some(Attestation {
+        control: control.filter(|c| crate::checklist::section_of(c).is_some())?,
+        by: by?,
+        date: date?,
+        evidence: evidence?,
+        origin: PolicyRef {
+            file: src.file.to_string(),
+            line,
+        },
+    })
 }
 
 fn read_header(
@@ -430,6 +602,33 @@ mod tests {
         assert_eq!(r.severity, Severity::Critical);
         assert_eq!(r.origin.line, 1);
         assert_eq!(r.key_lines.get("min-days"), Some(&3));
+    }
+
+    #[test]
+    fn waivers_and_attestations_are_read_and_checked() {
+        let p = load_one(
+            "[[waivers]]\nrule = \"rds-multi-az-disabled\"\nresource = \"arn:aws:rds:*:db:staging-*\"\nreason = \"staging runs single-AZ\"\nowner = \"security-lead\"\nexpires = 2026-12-31\n\n[[attestations]]\ncontrol = \"RDS-11\"\nby = \"sre-lead\"\ndate = \"2026-03-02\"\nevidence = \"https://wiki.example/restore-test\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.waivers.len(), 1);
+        assert_eq!(p.waivers[0].expires.to_string(), "2026-12-31");
+        assert_eq!(p.waivers[0].origin.line, 1);
+        assert_eq!(p.attestations[0].control, "RDS-11");
+        assert_eq!(p.attestations[0].origin.line, 8);
+        let e = errors(
+            "[[waivers]]\nrule = \"rds-multi-az-disable\"\nresource = \"x\"\nreason = \"\"\nowner = \"me\"\n\n[[attestations]]\ncontrol = \"RDS-99\"\nby = \"me\"\ndate = \"yesterday\"\nevidence = \"e\"\nsigned = true\n",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "1:1: a waiver needs `expires` (YYYY-MM-DD): waivers that never end are not accepted",
+                "2:8: waiver names unknown rule `rds-multi-az-disable` (did you mean `rds-multi-az-disabled`?)",
+                "4:1: `reason` of a waiver must not be empty",
+                "8:11: attestation names unknown control `RDS-99` (did you mean `RDS-9`?)",
+                "10:8: `date` must be a date (YYYY-MM-DD), found a string",
+                "12:1: unknown key `signed` in [[attestations]] (known keys: by, control, date, evidence)",
+            ]
+        );
     }
 
     #[test]

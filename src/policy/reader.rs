@@ -333,6 +333,56 @@ impl FromToml for Severity {
     }
 }
 
+/// A calendar date: a TOML date (`2026-12-31`) or a string (`"2026-12-31"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub time::Date);
+
+impl Day {
+    pub fn parse(s: &str) -> Option<Day> {
+        let (y, rest) = s.split_once('-')?;
+        let (m, d) = rest.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?)
+            .ok()
+            .map(Day)
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
+    }
+}
+
+impl FromToml for Day {
+    const TYPE: &'static str = "a date (YYYY-MM-DD)";
+    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+        let text = match v.get_ref() {
+            DeValue::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+                .date
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)),
+            DeValue::String(s) => Some(s.to_string()),
+            _ => None,
+        };
+        text.as_deref()
+            .and_then(Day::parse)
+            .ok_or_else(|| mismatch::<Self>(v, src))
+    }
+    fn to_toml(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// Reads `v` as a table, for types made of several keys.
 pub fn as_table<'s, 'i>(
     v: &'s Value<'i>,
@@ -406,6 +456,25 @@ mod tests {
         assert_eq!(d[0].help.as_deref(), Some("did you mean `k`?"));
         assert_eq!(d[1].line, 3);
         assert_eq!(d[1].help.as_deref(), Some("known keys: k, kkk"));
+    }
+
+    #[test]
+    fn dates_read_from_toml_dates_and_strings() {
+        assert_eq!(
+            read::<Day>("k = 2026-12-31").0.unwrap().to_string(),
+            "2026-12-31"
+        );
+        assert_eq!(
+            read::<Day>("k = \"2026-03-02\"").0.unwrap().to_string(),
+            "2026-03-02"
+        );
+        let (v, d) = read::<Day>("k = \"2026-02-30\"");
+        assert!(v.is_none());
+        assert_eq!(
+            d[0].message,
+            "`k` must be a date (YYYY-MM-DD), found a string"
+        );
+        assert!(read::<Day>("k = 2026-12-31T10:00:00Z").0.is_none());
     }
 
     #[test]

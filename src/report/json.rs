@@ -23,7 +23,7 @@ mod tests {
             .get_mut("lc-prod-db")
             .unwrap()
             .backup_retention_days = 7;
-        let findings = evaluate(&policy, &snap);
+        let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
         let report = Report::new(&snap, &policy.files, findings, o);
         let text = render(&report);
@@ -37,6 +37,7 @@ mod tests {
             "exit_code",
             "findings",
             "errors",
+            "warnings",
         ];
         want.sort();
         assert_eq!(keys, want);

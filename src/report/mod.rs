@@ -1,6 +1,9 @@
 //! Reports: one model ([`Report`]), one pure writer per format, files written atomically.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use std::io::Write;
@@ -67,6 +70,10 @@ pub struct Report {
     pub exit_code: u8,
     pub findings: Vec<Finding>,
     pub errors: Vec<ErrorEntry>,
+    /// Things the user should know that are not findings: waivers that matched nothing,
+    /// attestations for unknown controls.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -98,6 +105,18 @@ impl Report {
                     message: format!("{}: {}", e.kind.as_str(), e.message),
                 })
                 .collect(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The report in `format`, or `None` for the table (which depends on the terminal).
+    pub fn render(&self, format: Format) -> Option<String> {
+        match format {
+            Format::Table => None,
+            Format::Json => Some(json::render(self)),
+            Format::Junit => Some(junit::render(self)),
+            Format::Sarif => Some(sarif::render(self)),
+            Format::Markdown => Some(markdown::render(self)),
         }
     }
 }
@@ -107,8 +126,14 @@ impl Report {
 pub enum Format {
     /// A table on standard output.
     Table,
-    /// `report.json` in the output directory.
+    /// `report.json`: the stable machine-readable contract.
     Json,
+    /// `report.junit.xml`: one test suite per checklist section, for CI test views.
+    Junit,
+    /// `report.sarif`: SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// `report.md`: for a pull-request comment or the job summary.
+    Markdown,
 }
 
 impl Format {
@@ -117,7 +142,29 @@ impl Format {
         match self {
             Format::Table => None,
             Format::Json => Some("report.json"),
+            Format::Junit => Some("report.junit.xml"),
+            Format::Sarif => Some("report.sarif"),
+            Format::Markdown => Some("report.md"),
         }
+    }
+}
+
+impl Report {
+    /// Reads a `report.json`, checking its schema first.
+    pub fn load(path: &str) -> Result<Report, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read report {path}: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{path} is not a report.json: {e}"))?;
+        match v.get("schema").and_then(|s| s.as_str()) {
+            Some(REPORT_SCHEMA) => {}
+            other => {
+                return Err(format!(
+                "{path} has schema {other:?}; this version of infraverify reads {REPORT_SCHEMA:?}"
+            ))
+            }
+        }
+        serde_json::from_value(v).map_err(|e| format!("{path} is not a valid report: {e}"))
     }
 }
 
@@ -147,8 +194,72 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::engine::{evaluate, outcome};
+    use crate::finding::{PolicyRef, Severity, WaiverNote};
+    use crate::inventory::{CollectError, ErrorKind, Observed};
+    use crate::rules::testing::*;
+
+    /// A report with every status: fails of several severities, errors, a skipped rule,
+    /// a manual control, a waived failure, and a collection error.
+    pub(crate) fn sample_report() -> Report {
+        let policy =
+            crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
+        let mut snap = compliant();
+        let i = inv(&mut snap);
+        let db = value(&mut i.rds.instances).get_mut("lc-prod-db").unwrap();
+        db.publicly_accessible = Some(true);
+        db.multi_az = false;
+        db.backup_retention_days = 7;
+        value(&mut i.rds.snapshots).clear();
+        let e = denied("ec2:DescribeNatGateways");
+        i.ec2.nat_gateways = Observed::unavailable(e.clone());
+        snap.errors.push(CollectError {
+            kind: ErrorKind::AccessDenied,
+            ..e
+        });
+        let mut findings = evaluate(&policy, &snap).findings;
+        let waived = findings
+            .iter_mut()
+            .find(|f| f.rule == "rds-multi-az-disabled")
+            .unwrap();
+        waived.status = crate::finding::Status::Waived;
+        waived.waiver = Some(WaiverNote {
+            reason: "staging runs single-AZ <on purpose> & \"cheap\"".into(),
+            owner: "security-lead".into(),
+            expires: "2026-12-31".into(),
+            expired: false,
+            policy: PolicyRef {
+                file: "policies/lifetimecircle.toml".into(),
+                line: 90,
+            },
+        });
+        let manual = findings
+            .iter_mut()
+            .find(|f| f.rule == "rds-storage-unencrypted")
+            .unwrap();
+        manual.status = crate::finding::Status::Manual;
+        let o = outcome(&findings, Severity::Low, snap.errors.len());
+        let mut r = Report::new(&snap, &policy.files, findings, o);
+        r.warnings
+            .push("waiver at p.toml:3 matches no finding".into());
+        r
+    }
+
+    #[test]
+    fn the_sample_has_every_status() {
+        let s = sample_report().summary;
+        assert!(
+            s.pass > 0
+                && s.fail > 1
+                && s.error > 0
+                && s.skipped > 0
+                && s.manual >= 1
+                && s.waived == 1,
+            "{s:?}"
+        );
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporary_file() {

@@ -16,8 +16,16 @@ pub struct Style {
     pub width: Option<u16>,
 }
 
-fn status_cell(s: Status, color: bool) -> Cell {
-    let cell = Cell::new(s.as_str().to_uppercase());
+fn status_cell(f: &Finding, color: bool) -> Cell {
+    let s = f.status;
+    let label = match f.baseline {
+        Some(crate::finding::BaselineState::New) => format!("{} (new)", s.as_str().to_uppercase()),
+        Some(crate::finding::BaselineState::Unchanged) => {
+            format!("{} (known)", s.as_str().to_uppercase())
+        }
+        None => s.as_str().to_uppercase(),
+    };
+    let cell = Cell::new(label);
     if !color {
         return cell;
     }
@@ -114,7 +122,7 @@ pub fn render(report: &Report, style: Style) -> String {
                 _ => f.resource.display(),
             };
             table.add_row(vec![
-                status_cell(f.status, style.color),
+                status_cell(f, style.color),
                 Cell::new(f.controls.join(", ")),
                 Cell::new(&f.rule),
                 Cell::new(resource),
@@ -143,6 +151,22 @@ pub fn render(report: &Report, style: Style) -> String {
         s.waived,
         report.exit_code
     ));
+    let new = report
+        .findings
+        .iter()
+        .filter(|f| f.baseline == Some(crate::finding::BaselineState::New))
+        .count();
+    let unchanged = report
+        .findings
+        .iter()
+        .filter(|f| f.baseline == Some(crate::finding::BaselineState::Unchanged))
+        .count();
+    if new + unchanged > 0 {
+        out.push_str(&format!(
+            "Baseline: {new} new failure{}, {unchanged} already in the baseline (these do not fail the gate).\n",
+            if new == 1 { "" } else { "s" }
+        ));
+    }
     if !report.errors.is_empty() {
         out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
         for e in &report.errors {
@@ -175,7 +199,7 @@ mod tests {
             .get_mut("lc-prod-db")
             .unwrap()
             .multi_az = false;
-        let findings = evaluate(&policy, &snap);
+        let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
         Report::new(&snap, &policy.files, findings, o)
     }

@@ -6,6 +6,7 @@
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
 pub mod network;
+pub mod operations;
 pub mod rds;
 pub mod scope;
 pub mod security_groups;
@@ -19,6 +20,7 @@ use crate::finding::{Evidence, Finding, FindingBuilder, PolicyRef, ResourceRef, 
 use crate::inventory::{CollectError, Snapshot};
 use crate::policy::params::{ParamDoc, RuleParams};
 use crate::policy::reader::TableReader;
+use crate::policy::Attestation;
 
 /// What every rule declares about itself.
 #[derive(Debug)]
@@ -155,6 +157,32 @@ impl<R: Rule> AnyRule for R {
     }
 }
 
+/// A rule's whole documentation page: its doc file and the table of its parameters, with
+/// defaults from the rule's own `Params` (`infraverify explain`, SARIF help).
+pub fn page(rule: &dyn AnyRule) -> String {
+    let m = rule.meta();
+    let mut out = m.doc.trim_end().to_string();
+    out.push_str("\n\n## Parameters\n\n");
+    out.push_str(&format!(
+        "Enable the rule with a `[rules.{}]` table in a policy file. Every rule also takes \
+         `severity` (default `{}`).\n\n",
+        m.id, m.severity
+    ));
+    let params = rule.param_docs();
+    if params.is_empty() {
+        out.push_str("This rule has no other parameters.\n");
+    } else {
+        out.push_str("| key | type | default | meaning |\n|---|---|---|---|\n");
+        for p in params {
+            out.push_str(&format!(
+                "| `{}` | {} | `{}` | {} |\n",
+                p.key, p.ty, p.default, p.doc
+            ));
+        }
+    }
+    out
+}
+
 /// Every rule, registered once. Order does not matter: reports sort findings.
 pub static RULES: &[&dyn AnyRule] = &[
     // 2.1 Network
@@ -187,6 +215,9 @@ pub static RULES: &[&dyn AnyRule] = &[
     &rds::RdsStorageUnencrypted,
     &rds::RdsSnapshotPublic,
     &rds::RdsSnapshotUnencrypted,
+    &rds::RdsRestoreTestUnattested,
+    // 4 Operations
+    &operations::RtoNotAttested,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
@@ -202,6 +233,7 @@ pub struct Cx<'a> {
     key_lines: &'a BTreeMap<String, u32>,
     policy: Option<PolicyRef>,
     findings: Vec<Finding>,
+    attestations: &'a [Attestation],
 }
 
 impl<'a> Cx<'a> {
@@ -211,6 +243,7 @@ impl<'a> Cx<'a> {
         severity: Severity,
         origin: Option<PolicyRef>,
         key_lines: &'a BTreeMap<String, u32>,
+        attestations: &'a [Attestation],
     ) -> Self {
         Cx {
             snap,
@@ -220,6 +253,53 @@ impl<'a> Cx<'a> {
             origin,
             key_lines,
             findings: Vec::new(),
+            attestations,
+        }
+    }
+
+    /// The verdict on a control only a person can vouch for: `pass` with the newest
+    /// attestation no older than `max_age_days` (and not dated after the scan), else
+    /// `manual`, saying what is missing. `what` names the control in words.
+    pub fn attested(&mut self, control: &str, what: &str, max_age_days: u32) {
+        let as_of = self.snap.as_of();
+        let r = ResourceRef::new("checklist-control", control).account(self.account());
+        let mut mine: Vec<&Attestation> = self
+            .attestations
+            .iter()
+            .filter(|a| a.control == control && as_of.is_none_or(|d| a.date <= d))
+            .collect();
+        mine.sort_by_key(|a| std::cmp::Reverse(a.date));
+        let Some(a) = mine.first() else {
+            let msg = format!(
+                "{control} ({what}) needs an attestation: add [[attestations]] with control = \"{control}\", by, date and evidence to the policy."
+            );
+            return self.emit(Status::Manual, r, msg, vec![]);
+        };
+        let age = as_of.map(|d| (d.0 - a.date.0).whole_days());
+        let ev = vec![Evidence::new(
+            "policy attestation",
+            serde_json::json!({
+                "by": a.by, "date": a.date.to_string(), "evidence": a.evidence,
+                "age_days": age, "policy": format!("{}:{}", a.origin.file, a.origin.line),
+            }),
+            Some(format!("attested within {max_age_days} days")),
+        )];
+        self.policy = Some(a.origin.clone());
+        match age {
+            Some(days) if days > i64::from(max_age_days) => {
+                let msg = format!(
+                    "{control} ({what}) was last attested by {} on {}, {days} days ago; the policy accepts at most {max_age_days}.",
+                    a.by, a.date
+                );
+                self.emit(Status::Manual, r, msg, ev);
+            }
+            _ => {
+                let msg = format!(
+                    "{control} ({what}) attested by {} on {}: {}.",
+                    a.by, a.date, a.evidence
+                );
+                self.emit(Status::Pass, r, msg, ev);
+            }
         }
     }
 
@@ -401,13 +481,18 @@ pub fn error_evidence(err: &CollectError) -> Evidence {
 }
 
 /// Runs one rule over a snapshot.
-pub fn run_rule(snap: &Snapshot, rule: &crate::policy::EnabledRule) -> Vec<Finding> {
+pub fn run_rule(
+    snap: &Snapshot,
+    rule: &crate::policy::EnabledRule,
+    attestations: &[Attestation],
+) -> Vec<Finding> {
     let mut cx = Cx::new(
         snap,
         rule.rule.meta(),
         rule.severity,
         Some(rule.origin.clone()),
         &rule.key_lines,
+        attestations,
     );
     rule.check.run(&mut cx);
     cx.finish()

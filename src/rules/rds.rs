@@ -981,6 +981,34 @@ impl Rule for RdsSnapshotUnencrypted {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// RDS-11: a restore test was done (attested).
+    pub struct RdsRestoreTestUnattested {
+        id: "rds-restore-test-unattested",
+        scope: "restore-test attestation",
+        controls: ["RDS-11"],
+        severity: Medium,
+        kind: "checklist-control",
+        title: "No current attestation that restoring the database from a backup was tested",
+    }
+}
+
+rule_params! {
+    pub struct RestoreTestParams {
+        /// Oldest acceptable attestation, in days before the scan.
+        "max-age-days" => max_age_days: u32 = 365, check = in_range(1, 3650);
+    }
+}
+
+impl Rule for RdsRestoreTestUnattested {
+    type Params = RestoreTestParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &RestoreTestParams) {
+        cx.attested("RDS-11", "restore test", p.max_age_days);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -1275,6 +1303,49 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn restore_test_is_manual_until_attested_and_again_when_stale() {
+        let s = compliant();
+        let f = run("rds-restore-test-unattested", "", &s);
+        assert_verdicts(&f, &[("RDS-11", Manual)]);
+        assert!(
+            f[0].message.contains("needs an attestation"),
+            "{}",
+            f[0].message
+        );
+        let policy = |date: &str| {
+            crate::policy::load(&[crate::policy::PolicySource {
+                name: "p.toml".into(),
+                text: format!(
+                    "[rules.rds-restore-test-unattested]\nmax-age-days = 90\n\n[[attestations]]\ncontrol = \"RDS-11\"\nby = \"sre-lead\"\ndate = {date}\nevidence = \"https://wiki.example/restore\"\n"
+                ),
+            }])
+            .unwrap()
+        };
+        // The fixture was collected on 2026-11-28.
+        let p = policy("2026-10-01");
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        assert_verdicts(&f, &[("RDS-11", Pass)]);
+        assert_eq!(
+            f[0].policy.as_ref().unwrap().line,
+            4,
+            "points at the attestation"
+        );
+        let p = policy("2026-01-01");
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        assert_verdicts(&f, &[("RDS-11", Manual)]);
+        assert!(
+            f[0].message
+                .contains("331 days ago; the policy accepts at most 90"),
+            "{}",
+            f[0].message
+        );
+        // Dated after the scan: not evidence of anything yet.
+        let p = policy("2026-12-24");
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        assert_verdicts(&f, &[("RDS-11", Manual)]);
     }
 
     #[test]

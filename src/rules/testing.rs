@@ -404,7 +404,7 @@ pub fn run(rule: &str, params: &str, snap: &Snapshot) -> Vec<Finding> {
         text,
     }])
     .unwrap_or_else(|d| panic!("{d}"));
-    let mut findings = crate::rules::run_rule(snap, &policy.rules[0]);
+    let mut findings = crate::rules::run_rule(snap, &policy.rules[0], &policy.attestations);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
