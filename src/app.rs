@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, OutputArgs, PolicyArgs, ScanArgs,
+    AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, HandoffArgs, OutputArgs, PolicyArgs, RepoArgs,
+    ScanArgs,
 };
 use crate::collect::{self, CollectOptions};
 use crate::engine;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Evaluate(args) => evaluate(args),
+        Command::Handoff(args) => handoff(args),
         Command::Diff { old, new, format } => {
             let old = Report::load(&old).map_err(anyhow::Error::msg)?;
             let new = Report::load(&new).map_err(anyhow::Error::msg)?;
@@ -67,8 +69,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Scan(args) => runtime()?.block_on(scan(args)),
         Command::Collect(args) => {
             let policy = load_policy(&args.policy.policies)?;
+            check_repo(&args.repo)?;
             runtime()?.block_on(async {
-                let snap = collect_snapshot(&args.aws, &policy).await?;
+                let mut snap = collect_snapshot(&args.aws, &policy).await?;
+                read_repo(&args.repo, &mut snap);
                 write_file(Path::new(&args.out), snap.to_json().as_bytes())?;
                 let n = snap.errors.len();
                 eprintln!(
@@ -161,12 +165,15 @@ async fn scan(args: ScanArgs) -> Result<u8> {
         policy: p,
         aws,
         output,
+        repo,
         save_snapshot,
     } = args;
     let policy = load_policy(&p.policies)?;
     // Check every input and where reports go before spending minutes on collection.
     let baseline = prepare(&output)?;
-    let snap = collect_snapshot(&aws, &policy).await?;
+    check_repo(&repo)?;
+    let mut snap = collect_snapshot(&aws, &policy).await?;
+    read_repo(&repo, &mut snap);
     if let Some(path) = &save_snapshot {
         write_file(Path::new(path), snap.to_json().as_bytes())?;
     }
@@ -178,12 +185,49 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
         snapshot,
         policy: PolicyArgs { policies },
         output,
+        repo,
         no_probes: _,
     } = args;
     let policy = load_policy(&policies)?;
-    let snap = Snapshot::load(&snapshot)?;
+    let mut snap = Snapshot::load(&snapshot)?;
     let baseline = prepare(&output)?;
+    check_repo(&repo)?;
+    read_repo(&repo, &mut snap);
     report_on(&policy, &snap, &output, baseline.as_ref())
+}
+
+fn check_repo(repo: &RepoArgs) -> Result<()> {
+    match &repo.repo {
+        Some(p) if !Path::new(p).is_dir() => bail!("--repo {p} is not a directory"),
+        _ => Ok(()),
+    }
+}
+
+/// With `--repo`, the repository's facts replace any the snapshot carries.
+fn read_repo(repo: &RepoArgs, snap: &mut Snapshot) {
+    if let Some(path) = &repo.repo {
+        snap.repository = Some(collect::repo::collect(path));
+    }
+}
+
+fn handoff(args: HandoffArgs) -> Result<u8> {
+    let policy = load_policy(&args.policy.policies)?;
+    let mut snap = Snapshot::load(&args.snapshot)?;
+    check_repo(&args.repo)?;
+    read_repo(&args.repo, &mut snap);
+    let engine::Evaluation { findings, warnings } = engine::evaluate(&policy, &snap);
+    let outcome = engine::outcome(&findings, args.fail_on, snap.errors.len());
+    let mut report = Report::new(&snap, &policy.files, findings, outcome);
+    report.warnings = warnings;
+    let doc = report::handoff::render(&snap, &report, policy.name.as_deref());
+    match &args.out {
+        Some(path) => {
+            write_file(Path::new(path), doc.as_bytes())?;
+            eprintln!("infraverify: wrote {path}");
+        }
+        None => print!("{doc}"),
+    }
+    Ok(outcome.code())
 }
 
 /// Reads the baseline and checks the output directory before anything is collected or

@@ -37,6 +37,9 @@ pub enum Command {
         /// The rule id, as `infraverify rules` lists it.
         rule: String,
     },
+    /// Write the handoff document (docs/INFRASTRUCTURE_PROD.md) from a snapshot, with the
+    /// checklist verdict. Exit code as for evaluate.
+    Handoff(HandoffArgs),
     /// Compare two report.json files: new, fixed and unchanged failures. Exit 1 if any
     /// failure is new, else 0.
     Diff {
@@ -125,6 +128,33 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// The application repository, for its deploy script and workflow (DEP-2) and its
+    /// handoff document (DOC-1). Only local files are read.
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HandoffArgs {
+    /// A snapshot written by `collect` or `scan --save-snapshot`.
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+
+    /// Write the document here (atomically) instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// The lowest severity whose failures make the exit code 1.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
+    pub fail_on: Severity,
+}
+
+#[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -132,6 +162,8 @@ pub struct ScanArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub repo: RepoArgs,
 
     /// Also write the collected snapshot to this file, for `evaluate` later.
     #[arg(long, value_name = "FILE")]
@@ -144,6 +176,8 @@ pub struct CollectArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub repo: RepoArgs,
 
     /// Where to write the snapshot (JSON).
     #[arg(long, value_name = "FILE")]
@@ -159,6 +193,8 @@ pub struct EvaluateArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub repo: RepoArgs,
 
     /// Skip live-probe controls (they become skipped).
     #[arg(long)]

@@ -279,7 +279,8 @@ mod tests {
     fn the_default_policy_over_the_compliant_fixture_passes() {
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
-        let snap = crate::rules::testing::compliant();
+        let mut snap = crate::rules::testing::compliant();
+        snap.repository = Some(crate::rules::testing::repository());
         let findings = evaluate(&policy, &snap).findings;
         let bad: Vec<String> = findings
             .iter()

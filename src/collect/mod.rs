@@ -11,6 +11,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod elbv2;
 pub mod rds;
+pub mod repo;
 pub mod sts;
 
 use std::collections::BTreeMap;
@@ -469,6 +470,7 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
         },
         regions,
         errors,
+        repository: None,
     };
     snap.normalize();
     snap

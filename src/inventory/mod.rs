@@ -9,6 +9,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod elbv2;
 pub mod rds;
+pub mod repo;
 
 use std::collections::BTreeMap;
 
@@ -185,6 +186,9 @@ pub struct Snapshot {
     pub regions: BTreeMap<String, RegionInventory>,
     /// Every collection error, sorted.
     pub errors: Vec<CollectError>,
+    /// The application repository (`--repo`), for the DOC-1 and DEP-2 controls.
+    #[serde(default)]
+    pub repository: Option<repo::Repository>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! Reports: one model ([`Report`]), one pure writer per format, files written atomically.
 
+pub mod handoff;
 pub mod json;
 pub mod junit;
 pub mod markdown;

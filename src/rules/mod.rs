@@ -5,6 +5,7 @@
 //! with [`rule_params!`](crate::rule_params), its doc page in `docs/<rule-id>.md`, and it
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
+pub mod deployment;
 pub mod network;
 pub mod operations;
 pub mod rds;
@@ -216,8 +217,12 @@ pub static RULES: &[&dyn AnyRule] = &[
     &rds::RdsSnapshotPublic,
     &rds::RdsSnapshotUnencrypted,
     &rds::RdsRestoreTestUnattested,
+    // 3 Deployment
+    &deployment::DeployFilesMissing,
+    &deployment::DeployWorkflowLiteralCredentials,
     // 4 Operations
     &operations::RtoNotAttested,
+    &operations::HandoffDocDrift,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
@@ -393,6 +398,20 @@ impl<'a> Cx<'a> {
         let r = self.resource(self.meta.resource_kind, "*", region);
         let msg = format!("Could not check {what} in {region}: {err}.");
         self.emit(Status::Error, r, msg, vec![error_evidence(err)]);
+    }
+
+    /// The repository given with `--repo`; without one, a `skipped` finding saying so.
+    pub fn repository(&mut self) -> Option<&'a crate::inventory::repo::Repository> {
+        let repo = self.snap.repository.as_ref();
+        if repo.is_none() {
+            let r = ResourceRef::new("repository", "*");
+            let msg = format!(
+                "No application repository given (--repo PATH), so {} is not checked.",
+                self.meta.controls.join(", ")
+            );
+            self.skip(r, msg);
+        }
+        repo
     }
 
     /// `skipped` with a reason, for a resource the rule does not apply to.

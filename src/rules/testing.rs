@@ -381,6 +381,25 @@ pub fn compliant() -> Snapshot {
             },
         )]),
         errors: vec![],
+        repository: None,
+    }
+}
+
+/// A repository whose deploy files and handoff document are what the checklist wants.
+pub fn repository() -> crate::inventory::repo::Repository {
+    use crate::inventory::repo::*;
+    let doc = "VPC vpc-prod: see below.\nALB lc-alb-1.eu-central-1.elb.amazonaws.com\nDB lc-prod-db.example.eu-central-1.rds.amazonaws.com\n";
+    let mut ids = crate::collect::repo::named_ids(doc);
+    // The fixture's ids are not AWS-shaped; name the VPC as a real document would.
+    ids.ids.insert("vpc-prod".into(), 1);
+    Repository {
+        path: "app".into(),
+        infrastructure_doc: present(ids),
+        deploy_script: present(FileFacts { executable: true }),
+        deploy_workflow: present(WorkflowFacts {
+            credentials: vec![],
+            uses_oidc_role: true,
+        }),
     }
 }
 

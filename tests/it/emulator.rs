@@ -427,11 +427,13 @@ async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
     let partly_rds = |rule: &str| matches!(rule, "vpc-cidr-mismatch" | "sg-egress-unrestricted");
     let mut by_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Attestation controls read the policy, not AWS.
-    let aws_findings = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["resource"]["kind"] != "checklist-control");
+    let aws_findings = report["findings"].as_array().unwrap().iter().filter(|f| {
+        // Attestations and repository checks read the policy and --repo, not AWS.
+        !matches!(
+            f["resource"]["kind"].as_str(),
+            Some("checklist-control" | "repository" | "repository-file")
+        )
+    });
     for f in aws_findings {
         by_rule
             .entry(f["rule"].as_str().unwrap().to_string())

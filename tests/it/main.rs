@@ -9,5 +9,6 @@ mod emulator;
 mod example;
 mod proxy;
 mod readonly;
+mod reports;
 mod seed;
 mod support;

@@ -48,6 +48,33 @@ const MUTATING_VERBS: &[&str] = &[
     "assume",
 ];
 
+/// The AWS operations the collectors declare: `pub const NAME: &str = "service:Operation";`.
+fn declared_operations(files: &[(String, String)]) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, text) in files {
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("pub const ") else {
+                continue;
+            };
+            let Some((_, value)) = rest.split_once("= \"") else {
+                continue;
+            };
+            let op = value.trim_end_matches("\";");
+            if let Some((service, name)) = op.split_once(':') {
+                if !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && name.starts_with(|c: char| c.is_ascii_uppercase())
+                {
+                    ops.push((path.clone(), op.to_string()));
+                }
+            }
+        }
+    }
+    ops
+}
+
 fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -148,26 +175,15 @@ fn every_declared_operation_is_a_read() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collect"),
         &mut files,
     );
-    let mut ops = Vec::new();
-    for (path, text) in &files {
-        for line in text.lines() {
-            let line = line.trim();
-            if let Some(rest) = line.strip_prefix("pub const ") {
-                if let Some((_, value)) = rest.split_once("= \"") {
-                    let op = value.trim_end_matches("\";");
-                    let (_, name) = op
-                        .split_once(':')
-                        .unwrap_or_else(|| panic!("{path}: {op} is not service:Operation"));
-                    ops.push(op.to_string());
-                    assert!(
-                        ["Describe", "List", "Get"]
-                            .iter()
-                            .any(|p| name.starts_with(p)),
-                        "{path}: {op} is not a Describe/List/Get operation"
-                    );
-                }
-            }
-        }
+    let ops = declared_operations(&files);
+    for (path, op) in &ops {
+        let name = op.split_once(':').map(|(_, n)| n).unwrap_or_default();
+        assert!(
+            ["Describe", "List", "Get"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "{path}: {op} is not a Describe/List/Get operation"
+        );
     }
     assert!(ops.len() >= 15, "{ops:?}");
 }
@@ -202,18 +218,9 @@ fn the_readme_lists_every_rule_and_every_permission() {
     }
     let mut files = Vec::new();
     sources(&root.join("src/collect"), &mut files);
-    for (_, text) in &files {
-        for line in text.lines() {
-            if let Some((_, value)) = line
-                .trim()
-                .strip_prefix("pub const ")
-                .and_then(|r| r.split_once("= \""))
-            {
-                let op = value.trim_end_matches("\";");
-                if !readme.split_whitespace().any(|w| w == op) {
-                    missing.push(format!("operation {op} is not in the README's permissions"));
-                }
-            }
+    for (_, op) in declared_operations(&files) {
+        if !readme.split_whitespace().any(|w| w == op) {
+            missing.push(format!("operation {op} is not in the README's permissions"));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
