@@ -244,7 +244,7 @@ impl Finding {
     /// How the resource reads in a sentence or a table cell, with its region.
     pub fn where_(&self) -> String {
         match &self.resource.region {
-            Some(region) => format!("{} ({region})", self.resource.display()),
+            Some(region) => format!("{} in {region}", self.resource.display()),
             None => self.resource.display(),
         }
     }

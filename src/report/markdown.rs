@@ -147,16 +147,7 @@ pub fn render(report: &Report) -> String {
     if !report.errors.is_empty() {
         out.push_str("## Collection errors\n\n");
         for e in &report.errors {
-            let _ = writeln!(
-                out,
-                "- {}{}: {}",
-                code(&e.source),
-                e.region
-                    .as_deref()
-                    .map(|r| format!(" in {r}"))
-                    .unwrap_or_default(),
-                cell(&e.message)
-            );
+            let _ = writeln!(out, "- {}", cell(&e.to_string()));
         }
         out.push('\n');
     }

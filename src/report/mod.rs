@@ -61,6 +61,17 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
+impl std::fmt::Display for ErrorEntry {
+    /// `rds:DescribeDBInstances in eu-central-1: access-denied: …`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(r) = &self.region {
+            write!(f, " in {r}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
 /// The JSON report's model, and what every writer renders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -232,15 +232,7 @@ pub fn render(report: &Report) -> String {
         notifications.push(
             Notification::builder()
                 .level(serde_json::json!("error"))
-                .message(text(format!(
-                    "{}{}: {}",
-                    e.source,
-                    e.region
-                        .as_deref()
-                        .map(|r| format!(" in {r}"))
-                        .unwrap_or_default(),
-                    e.message
-                )))
+                .message(text(e.to_string()))
                 .build(),
         );
     }

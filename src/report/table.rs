@@ -170,15 +170,7 @@ pub fn render(report: &Report, style: Style) -> String {
     if !report.errors.is_empty() {
         out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
         for e in &report.errors {
-            out.push_str(&format!(
-                "  {}{}: {}\n",
-                e.source,
-                e.region
-                    .as_deref()
-                    .map(|r| format!(" in {r}"))
-                    .unwrap_or_default(),
-                e.message
-            ));
+            out.push_str(&format!("  {e}\n"));
         }
     }
     out

@@ -148,16 +148,6 @@ mod tests {
     use crate::inventory::repo::{CredentialSource, CredentialUse, FileFacts, WorkflowFacts};
     use crate::inventory::Observed;
 
-    fn with_repo(
-        f: impl FnOnce(&mut crate::inventory::repo::Repository),
-    ) -> crate::inventory::Snapshot {
-        let mut s = compliant();
-        let mut r = repository();
-        f(&mut r);
-        s.repository = Some(r);
-        s
-    }
-
     fn uses(source: CredentialSource) -> WorkflowFacts {
         WorkflowFacts {
             credentials: vec![CredentialUse {

@@ -46,16 +46,6 @@ mod tests {
 
     use crate::inventory::Observed;
 
-    fn with_repo(
-        f: impl FnOnce(&mut crate::inventory::repo::Repository),
-    ) -> crate::inventory::Snapshot {
-        let mut s = compliant();
-        let mut r = repository();
-        f(&mut r);
-        s.repository = Some(r);
-        s
-    }
-
     #[test]
     fn handoff_doc_names_what_exists_and_what_matters() {
         let rule = "handoff-doc-drift";

@@ -403,6 +403,15 @@ pub fn repository() -> crate::inventory::repo::Repository {
     }
 }
 
+/// The compliant environment with [`repository`], changed by `f`.
+pub fn with_repo(f: impl FnOnce(&mut crate::inventory::repo::Repository)) -> Snapshot {
+    let mut s = compliant();
+    let mut r = repository();
+    f(&mut r);
+    s.repository = Some(r);
+    s
+}
+
 /// The single region's inventory, to break.
 pub fn inv(s: &mut Snapshot) -> &mut RegionInventory {
     s.regions.get_mut(REGION).unwrap()
