@@ -10,6 +10,7 @@ pub mod cli;
 pub mod collect;
 pub mod engine;
 pub mod finding;
+pub mod iam_eval;
 pub mod inventory;
 pub mod policy;
 pub mod report;

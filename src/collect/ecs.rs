@@ -8,13 +8,14 @@ use aws_sdk_ecs::types::AssignPublicIp;
 use aws_sdk_ecs::Client;
 
 use super::{each, Ctx};
-use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, Service};
+use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, LogTarget, Service, TaskDefinition};
 use crate::inventory::{CollectError, ErrorKind, Observed};
 use crate::paginate;
 
 pub const LIST_CLUSTERS: &str = "ecs:ListClusters";
 pub const LIST_SERVICES: &str = "ecs:ListServices";
 pub const DESCRIBE_SERVICES: &str = "ecs:DescribeServices";
+pub const DESCRIBE_TASK_DEFINITION: &str = "ecs:DescribeTaskDefinition";
 
 /// DescribeServices takes at most this many services per call.
 const DESCRIBE_BATCH: usize = 10;
@@ -35,7 +36,8 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecs {
             .collect::<Vec<_>>(),
         Err(e) => {
             return Ecs {
-                clusters: Observed::unavailable(e),
+                clusters: Observed::unavailable(e.clone()),
+                task_definitions: Observed::unavailable(e),
             }
         }
     };
@@ -58,8 +60,11 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecs {
         }
     })
     .await;
+    let clusters: BTreeMap<String, Cluster> = clusters.into_iter().collect();
+    let task_definitions = task_definitions(ctx, &c, &clusters).await;
     Ecs {
-        clusters: Observed::present(clusters.into_iter().collect()),
+        clusters: Observed::present(clusters),
+        task_definitions,
     }
 }
 
@@ -133,9 +138,83 @@ async fn services(
                     status: s.status().map(str::to_string),
                     launch_type: s.launch_type().map(|l| l.as_str().to_string()),
                     network,
+                    task_definition: s.task_definition().map(str::to_string),
                 },
             );
         }
     }
     Ok(out)
+}
+
+/// The task definitions the services run: DescribeTaskDefinition has no batch form, so one
+/// call per distinct definition, concurrently. Unavailable as a whole if any cluster's
+/// services or any definition could not be read.
+async fn task_definitions(
+    ctx: &Ctx,
+    c: &Client,
+    clusters: &BTreeMap<String, Cluster>,
+) -> Observed<BTreeMap<String, TaskDefinition>> {
+    let mut arns = std::collections::BTreeSet::new();
+    for cluster in clusters.values() {
+        match &cluster.services {
+            Observed::Present { value } => {
+                arns.extend(value.values().filter_map(|s| s.task_definition.clone()))
+            }
+            Observed::Unavailable { error } => return Observed::unavailable(error.clone()),
+            Observed::Absent => {}
+        }
+    }
+    let results = each(arns.into_iter().collect(), |arn| {
+        let (ctx, c) = (ctx.clone(), c.clone());
+        async move {
+            let r = ctx
+                .call(
+                    DESCRIBE_TASK_DEFINITION,
+                    c.describe_task_definition().task_definition(&arn).send(),
+                )
+                .await?;
+            let Some(t) = r.task_definition() else {
+                return Err(ctx.error(
+                    DESCRIBE_TASK_DEFINITION,
+                    ErrorKind::Other,
+                    format!("{arn} was not returned"),
+                ));
+            };
+            let mut log_groups: Vec<LogTarget> = t
+                .container_definitions()
+                .iter()
+                .filter_map(|cd| {
+                    let lc = cd.log_configuration()?;
+                    if lc.log_driver().as_str() != "awslogs" {
+                        return None;
+                    }
+                    let opts = lc.options()?;
+                    Some(LogTarget {
+                        container: cd.name().unwrap_or_default().to_string(),
+                        group: opts.get("awslogs-group")?.clone(),
+                        region: opts.get("awslogs-region").cloned(),
+                    })
+                })
+                .collect();
+            log_groups.sort();
+            Ok((
+                arn.clone(),
+                TaskDefinition {
+                    arn,
+                    family: t.family().unwrap_or_default().to_string(),
+                    execution_role_arn: t.execution_role_arn().map(str::to_string),
+                    task_role_arn: t.task_role_arn().map(str::to_string),
+                    log_groups,
+                },
+            ))
+        }
+    })
+    .await;
+    match results
+        .into_iter()
+        .collect::<Result<BTreeMap<_, _>, CollectError>>()
+    {
+        Ok(m) => Observed::present(m),
+        Err(e) => Observed::unavailable(e),
+    }
 }

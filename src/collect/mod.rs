@@ -8,10 +8,15 @@
 //! `GetCallerIdentity`) appear here; a test fails the build otherwise.
 
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
+pub mod logs;
 pub mod rds;
 pub mod repo;
+pub mod scaling;
+pub mod secrets;
 pub mod sts;
 
 use std::collections::BTreeMap;
@@ -113,6 +118,30 @@ impl Ctx {
         let result = self.bounded(op, fut).await;
         log_call(op, &self.region, started, result.as_ref().err());
         result
+    }
+
+    /// Like [`Ctx::call`], but a service error that `absent` recognises (a typed "not
+    /// found") is `Ok(None)`: AWS's way of saying "none configured".
+    pub async fn call_or_absent<T, E, F>(
+        &self,
+        op: &'static str,
+        fut: F,
+        absent: impl Fn(&E) -> bool,
+    ) -> Result<Option<T>, CollectError>
+    where
+        F: std::future::Future<
+            Output = Result<T, SdkError<E, aws_smithy_http_response::HttpResponse>>,
+        >,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.call(op, async {
+            match fut.await {
+                Ok(v) => Ok(Some(v)),
+                Err(SdkError::ServiceError(se)) if absent(se.err()) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     /// Awaits the next page of a paginator; `Ok(None)` at the end, which is not logged as a
@@ -397,27 +426,58 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
         let base = base.clone();
         tokio::spawn(async move { sts::account(&ctx, &base).await })
     };
+    // IAM is global: once, through the first region.
+    let iam = {
+        let ctx = Ctx::new(opts, &home, sem.clone());
+        let base = base.clone();
+        tokio::spawn(async move { iam::collect(&ctx, &base).await })
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for region in &opts.regions {
         let ctx = Ctx::new(opts, region, sem.clone());
         let base = base.clone();
         let region = region.clone();
         tasks.spawn(async move {
-            let (ec2, elbv2, ecs, rds) = tokio::join!(
+            let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling) = tokio::join!(
                 ec2::collect(&ctx, &base),
                 elbv2::collect(&ctx, &base),
-                ecs::collect(&ctx, &base),
-                rds::collect(&ctx, &base),
-            );
-            (
-                region,
-                RegionInventory {
-                    ec2,
-                    elbv2,
-                    ecs,
-                    rds,
+                async {
+                    let ecs = ecs::collect(&ctx, &base).await;
+                    let logs = match ecs.task_definitions.get() {
+                        Err(e) => crate::inventory::logs::Logs {
+                            log_groups: Observed::unavailable(e.clone()),
+                        },
+                        Ok(defs) => {
+                            let mut names: Vec<String> = defs
+                                .into_iter()
+                                .flat_map(|d| d.values())
+                                .flat_map(|d| &d.log_groups)
+                                .filter(|l| l.region.as_deref().is_none_or(|r| r == ctx.region))
+                                .map(|l| l.group.clone())
+                                .collect();
+                            names.sort();
+                            names.dedup();
+                            logs::collect(&ctx, &base, names).await
+                        }
+                    };
+                    (ecs, logs)
                 },
-            )
+                rds::collect(&ctx, &base),
+                ecr::collect(&ctx, &base),
+                secrets::collect(&ctx, &base),
+                scaling::collect(&ctx, &base),
+            );
+            let inv = RegionInventory {
+                ec2,
+                elbv2,
+                ecs,
+                rds,
+                ecr,
+                secrets,
+                scaling,
+                logs,
+            };
+            (region, inv)
         });
     }
     let mut regions = BTreeMap::new();
@@ -442,6 +502,24 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
     for r in &opts.regions {
         regions.entry(r.clone()).or_default();
     }
+    let iam = match iam.await {
+        Ok(iam) => iam,
+        Err(e) => {
+            let err = CollectError {
+                source: iam::GET_ACCOUNT_AUTHORIZATION_DETAILS.into(),
+                region: Some(home.clone()),
+                kind: ErrorKind::Other,
+                message: format!("the task failed: {e}"),
+            };
+            crate::inventory::iam::Iam {
+                roles: Observed::unavailable(err.clone()),
+                users: Observed::unavailable(err.clone()),
+                groups: Observed::unavailable(err.clone()),
+                policies: Observed::unavailable(err),
+            }
+        }
+    };
+    errors.extend(iam_errors(&iam));
     let account = match account.await {
         Ok(Ok(a)) => Some(a),
         Ok(Err(e)) => {
@@ -468,12 +546,44 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
             regions: opts.regions.clone(),
             endpoint_url: opts.endpoint_url.clone(),
         },
+        iam,
         regions,
         errors,
         repository: None,
     };
     snap.normalize();
     snap
+}
+
+/// Every collection error recorded in the IAM inventory.
+fn iam_errors(iam: &crate::inventory::iam::Iam) -> Vec<CollectError> {
+    let mut errors = Vec::new();
+    note(&mut errors, &iam.roles);
+    note(&mut errors, &iam.users);
+    note(&mut errors, &iam.groups);
+    note(&mut errors, &iam.policies);
+    if let Observed::Present { value } = &iam.roles {
+        for r in value.values() {
+            note(&mut errors, &r.trust);
+            r.inline.values().for_each(|d| note(&mut errors, d));
+        }
+    }
+    if let Observed::Present { value } = &iam.users {
+        value
+            .values()
+            .flat_map(|u| u.inline.values())
+            .for_each(|d| note(&mut errors, d));
+    }
+    if let Observed::Present { value } = &iam.groups {
+        value
+            .values()
+            .flat_map(|g| g.inline.values())
+            .for_each(|d| note(&mut errors, d));
+    }
+    if let Observed::Present { value } = &iam.policies {
+        value.values().for_each(|p| note(&mut errors, &p.document));
+    }
+    errors
 }
 
 /// Every collection error recorded in one region's inventory.
@@ -494,6 +604,18 @@ fn region_errors(inv: &RegionInventory) -> Vec<CollectError> {
     }
     note(&mut errors, &inv.elbv2.load_balancers);
     note(&mut errors, &inv.ecs.clusters);
+    note(&mut errors, &inv.ecs.task_definitions);
+    note(&mut errors, &inv.ecr.repositories);
+    if let Observed::Present { value } = &inv.ecr.repositories {
+        for r in value.values() {
+            note(&mut errors, &r.lifecycle_policy);
+            note(&mut errors, &r.images);
+        }
+    }
+    note(&mut errors, &inv.secrets.secrets);
+    note(&mut errors, &inv.scaling.targets);
+    note(&mut errors, &inv.scaling.policies);
+    note(&mut errors, &inv.logs.log_groups);
     if let Observed::Present { value } = &inv.ecs.clusters {
         for c in value.values() {
             note(&mut errors, &c.services);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 
-use super::{rfc3339, tag_map, Ctx};
+use super::{each, rfc3339, tag_map, Ctx};
 use crate::inventory::rds::*;
 use crate::inventory::{CollectError, Observed};
 use crate::paginate;
@@ -31,21 +31,19 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Rds {
                 .flat_map(|d| &d.parameter_groups)
                 .map(|g| g.name.as_str())
                 .collect();
-            let mut groups = BTreeMap::new();
-            for name in names {
-                let parameters = match parameters(ctx, &c, name).await {
-                    Ok(p) => Observed::present(p),
-                    Err(e) => Observed::unavailable(e),
-                };
-                groups.insert(
-                    name.to_string(),
-                    ParameterGroup {
-                        name: name.to_string(),
-                        parameters,
-                    },
-                );
-            }
-            Observed::present(groups)
+            let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+            let groups = each(names, |name| {
+                let (ctx, c) = (ctx.clone(), c.clone());
+                async move {
+                    let parameters = match parameters(&ctx, &c, &name).await {
+                        Ok(p) => Observed::present(p),
+                        Err(e) => Observed::unavailable(e),
+                    };
+                    (name.clone(), ParameterGroup { name, parameters })
+                }
+            })
+            .await;
+            Observed::present(groups.into_iter().collect())
         }
     };
     Rds {
@@ -136,6 +134,11 @@ async fn instances(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbInstance>
                         .and_then(|s| s.secret_arn())
                         .map(str::to_string),
                     latest_restorable_time: d.latest_restorable_time().and_then(rfc3339),
+                    backup_replications: d
+                        .db_instance_automated_backups_replications()
+                        .iter()
+                        .filter_map(|r| r.db_instance_automated_backups_arn().map(str::to_string))
+                        .collect(),
                     tags: tag_map(d.tag_list().iter().map(|t| (t.key(), t.value()))),
                 },
             ))
@@ -184,50 +187,56 @@ async fn snapshots(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbSnapshot>
             .into_paginator()
             .send()
     )?;
-    let mut out = BTreeMap::new();
-    for s in pages.iter().flat_map(|p| p.db_snapshots()) {
-        let Some(id) = s.db_snapshot_identifier() else {
-            continue;
-        };
-        let attributes = match ctx
-            .call(
-                DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
-                c.describe_db_snapshot_attributes()
-                    .db_snapshot_identifier(id)
-                    .send(),
-            )
-            .await
-        {
-            Ok(r) => Observed::present(
-                r.db_snapshot_attributes_result()
-                    .map(|a| {
-                        a.db_snapshot_attributes()
-                            .iter()
-                            .filter_map(|a| {
-                                Some((
-                                    a.attribute_name()?.to_string(),
-                                    a.attribute_values().to_vec(),
-                                ))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            ),
-            Err(e) => Observed::unavailable(e),
-        };
-        out.insert(
-            id.to_string(),
-            DbSnapshot {
-                id: id.to_string(),
+    let found: Vec<DbSnapshot> = pages
+        .iter()
+        .flat_map(|p| p.db_snapshots())
+        .filter_map(|s| {
+            Some(DbSnapshot {
+                id: s.db_snapshot_identifier()?.to_string(),
                 arn: s.db_snapshot_arn().map(str::to_string),
                 instance_id: s.db_instance_identifier().unwrap_or_default().to_string(),
                 snapshot_type: s.snapshot_type().map(str::to_string),
                 status: s.status().map(str::to_string),
                 encrypted: s.encrypted().unwrap_or(false),
                 created_at: s.snapshot_create_time().and_then(rfc3339),
-                attributes,
-            },
-        );
-    }
-    Ok(out)
+                source_region: s.source_region().map(str::to_string),
+                original_created_at: s.original_snapshot_create_time().and_then(rfc3339),
+                attributes: Observed::Absent,
+            })
+        })
+        .collect();
+    // One attributes call per snapshot (there is no batch form), concurrently.
+    let with_attributes = each(found, |mut snap| {
+        let (ctx, c) = (ctx.clone(), c.clone());
+        async move {
+            let call = c
+                .describe_db_snapshot_attributes()
+                .db_snapshot_identifier(&snap.id)
+                .send();
+            snap.attributes = match ctx.call(DESCRIBE_DB_SNAPSHOT_ATTRIBUTES, call).await {
+                Ok(r) => Observed::present(
+                    r.db_snapshot_attributes_result()
+                        .map(|a| {
+                            a.db_snapshot_attributes()
+                                .iter()
+                                .filter_map(|a| {
+                                    Some((
+                                        a.attribute_name()?.to_string(),
+                                        a.attribute_values().to_vec(),
+                                    ))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                ),
+                Err(e) => Observed::unavailable(e),
+            };
+            snap
+        }
+    })
+    .await;
+    Ok(with_attributes
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect())
 }

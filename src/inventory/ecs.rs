@@ -10,6 +10,26 @@ use super::Observed;
 pub struct Ecs {
     /// Keyed by cluster ARN.
     pub clusters: Observed<BTreeMap<String, Cluster>>,
+    /// The task definitions the services run, keyed by ARN.
+    #[serde(default)]
+    pub task_definitions: Observed<BTreeMap<String, TaskDefinition>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub family: String,
+    pub execution_role_arn: Option<String>,
+    pub task_role_arn: Option<String>,
+    /// `awslogs-group` of each container that logs to CloudWatch, with its region.
+    pub log_groups: Vec<LogTarget>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LogTarget {
+    pub container: String,
+    pub group: String,
+    pub region: Option<String>,
 }
 
 impl Ecs {
@@ -46,6 +66,9 @@ pub struct Service {
     pub launch_type: Option<String>,
     /// `awsvpc` network configuration; `None` for bridge/host networking.
     pub network: Option<AwsVpcConfig>,
+    /// The task definition ARN the service runs.
+    #[serde(default)]
+    pub task_definition: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,10 +6,15 @@
 //! not be read" never look alike.
 
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
+pub mod logs;
 pub mod rds;
 pub mod repo;
+pub mod scaling;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 
@@ -182,6 +187,9 @@ pub struct Snapshot {
     pub schema: String,
     pub tool: ToolInfo,
     pub collection: CollectionInfo,
+    /// IAM is global: read once, from the first region.
+    #[serde(default)]
+    pub iam: iam::Iam,
     /// Per region, everything read there.
     pub regions: BTreeMap<String, RegionInventory>,
     /// Every collection error, sorted.
@@ -197,6 +205,14 @@ pub struct RegionInventory {
     pub elbv2: Elbv2,
     pub ecs: Ecs,
     pub rds: Rds,
+    #[serde(default)]
+    pub ecr: ecr::Ecr,
+    #[serde(default)]
+    pub secrets: secrets::Secrets,
+    #[serde(default)]
+    pub scaling: scaling::Scaling,
+    #[serde(default)]
+    pub logs: logs::Logs,
 }
 
 /// `Name` tag of a tag map, the name the console shows.

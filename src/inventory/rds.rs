@@ -69,6 +69,9 @@ pub struct DbInstance {
     /// Master user password managed by RDS in Secrets Manager (its ARN).
     pub master_user_secret_arn: Option<String>,
     pub latest_restorable_time: Option<String>,
+    /// ARNs of automated backups replicated to other regions.
+    #[serde(default)]
+    pub backup_replications: Vec<String>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -117,6 +120,12 @@ pub struct DbSnapshot {
     pub status: Option<String>,
     pub encrypted: bool,
     pub created_at: Option<String>,
+    /// For a copy from another region: that region.
+    #[serde(default)]
+    pub source_region: Option<String>,
+    /// For a copy: when the original snapshot was taken (a copy's own time is the copy's).
+    #[serde(default)]
+    pub original_created_at: Option<String>,
     /// DescribeDBSnapshotAttributes: `restore` lists the accounts (or `all`) that may
     /// restore the snapshot.
     pub attributes: Observed<BTreeMap<String, Vec<String>>>,

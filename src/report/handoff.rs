@@ -275,7 +275,7 @@ fn services(out: &mut String, region: Region<'_>) {
     }
     out.push_str("### ECS services\n\n| Cluster | Service | Launch type | Subnets | Security groups | Public IP |\n|---|---|---|---|---|---|\n");
     for s in services {
-        let cluster = s.cluster_arn.rsplit('/').next().unwrap_or(&s.cluster_arn);
+        let cluster = region.cluster_name(&s.cluster_arn);
         let (subnets, sgs, public) = match &s.network {
             Some(n) => (
                 n.subnets.join(", "),

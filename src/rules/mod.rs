@@ -6,10 +6,13 @@
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
 pub mod deployment;
+pub mod ecr;
+pub mod iam;
 pub mod network;
 pub mod operations;
 pub mod rds;
 pub mod scope;
+pub mod secrets;
 pub mod security_groups;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -202,7 +205,14 @@ pub static RULES: &[&dyn AnyRule] = &[
     &security_groups::SgOpenToWorld,
     &security_groups::SgAdminPortOpenToWorld,
     &security_groups::SgEgressUnrestricted,
+    // 2.1 IAM
+    &iam::EcsExecutionRoleMisconfigured,
+    &iam::S3AccessNotScoped,
+    &iam::SecretsAccessNotScoped,
+    &iam::AppPrincipalAdmin,
+    &iam::EcrPushMisassigned,
     // 2.2 RDS
+    &secrets::RdsPasswordNotInSecretsManager,
     &rds::RdsEngineVersionTooOld,
     &rds::RdsInstanceClassTooSmall,
     &rds::RdsMultiAzDisabled,
@@ -217,11 +227,23 @@ pub static RULES: &[&dyn AnyRule] = &[
     &rds::RdsSnapshotPublic,
     &rds::RdsSnapshotUnencrypted,
     &rds::RdsRestoreTestUnattested,
+    // 2.3 Container registry
+    &ecr::EcrRepositoryMissing,
+    &ecr::EcrLifecyclePolicyMissing,
+    &ecr::EcrImageTagOffStrategy,
+    &ecr::EcrScanOnPushDisabled,
+    &ecr::EcrTagsMutable,
     // 3 Deployment
     &deployment::DeployFilesMissing,
     &deployment::DeployWorkflowLiteralCredentials,
     // 4 Operations
+    &operations::EcsServiceScalingMisconfigured,
+    &operations::LogGroupWithoutRetention,
+    &operations::RdsRestoreLagAboveRpo,
+    &operations::RdsBackupsNotInAnotherRegion,
     &operations::RtoNotAttested,
+    &secrets::RequiredSecretMissing,
+    &secrets::SecretRotationDisabled,
     &operations::HandoffDocDrift,
 ];
 

@@ -108,6 +108,156 @@ mod tests {
         assert_verdicts(&run(rule, "", &compliant()), &[("*", Skipped)]);
     }
 
+    fn scaling_of(s: &mut crate::inventory::Snapshot) -> &mut crate::inventory::scaling::Scaling {
+        &mut inv(s).scaling
+    }
+
+    #[test]
+    fn ecs_scaling_bounds_and_cpu_target() {
+        let rule = "ecs-service-scaling-misconfigured";
+        assert_verdicts(&run(rule, "", &compliant()), &[("api", Pass)]);
+        let mut s = compliant();
+        let t = value(&mut scaling_of(&mut s).targets)
+            .get_mut("service/lc-prod/api")
+            .unwrap();
+        t.min_capacity = 1;
+        t.max_capacity = 20;
+        value(&mut scaling_of(&mut s).policies)[0].target_value = Some(50.0);
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("api", Fail)]);
+        assert_eq!(
+            f[0].message,
+            "ECS service api scales in to 1 task (at least 2 required), scales out to 20 tasks (at most 10 allowed) and tracks CPU at 50% (70% planned)."
+        );
+        let mut s = compliant();
+        value(&mut scaling_of(&mut s).targets).clear();
+        assert!(run(rule, "", &s)[0]
+            .message
+            .contains("has no scalable target"));
+        // Step scaling keeps its thresholds in CloudWatch alarms: not readable here.
+        let mut s = compliant();
+        let p = &mut value(&mut scaling_of(&mut s).policies)[0];
+        p.policy_type = "StepScaling".into();
+        p.metric = None;
+        assert_verdicts(&run(rule, "", &s), &[("api", Error)]);
+        let mut s = compliant();
+        scaling_of(&mut s).policies =
+            Observed::unavailable(denied("application-autoscaling:DescribeScalingPolicies"));
+        assert_verdicts(&run(rule, "", &s), &[("api", Error)]);
+        let mut s = compliant();
+        value(&mut inv(&mut s).ecs.clusters).clear();
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+    }
+
+    #[test]
+    fn log_groups_exist_with_retention() {
+        let rule = "log-group-without-retention";
+        assert_verdicts(&run(rule, "", &compliant()), &[("/ecs/lc-api", Pass)]);
+        let mut s = compliant();
+        value(&mut inv(&mut s).logs.log_groups)
+            .get_mut("/ecs/lc-api")
+            .unwrap()
+            .retention_days = None;
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("/ecs/lc-api", Fail)]);
+        assert!(
+            f[0].message.contains("keeps logs for ever"),
+            "{}",
+            f[0].message
+        );
+        let mut s = compliant();
+        value(&mut inv(&mut s).logs.log_groups).clear();
+        assert!(run(rule, "", &s)[0].message.contains("does not exist"));
+        let mut s = compliant();
+        inv(&mut s).logs.log_groups = Observed::unavailable(denied("logs:DescribeLogGroups"));
+        assert_verdicts(&run(rule, "", &s), &[("/ecs/lc-api", Error)]);
+        let mut s = compliant();
+        value(&mut inv(&mut s).ecs.task_definitions).clear();
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+    }
+
+    #[test]
+    fn restore_lag_against_the_rpo() {
+        let rule = "rds-restore-lag-above-rpo";
+        assert_verdicts(&run(rule, "", &compliant()), &[("lc-prod-db", Pass)]);
+        let f = run(rule, "rpo-minutes = 4", &compliant());
+        assert_verdicts(&f, &[("lc-prod-db", Fail)]);
+        assert!(
+            f[0].message
+                .contains("restored to 5 minutes before the scan; the RPO is 4 minutes"),
+            "{}",
+            f[0].message
+        );
+        let mut s = compliant();
+        value(&mut inv(&mut s).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
+            .latest_restorable_time = None;
+        assert_verdicts(&run(rule, "", &s), &[("lc-prod-db", Error)]);
+        value(&mut inv(&mut s).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
+            .backup_retention_days = 0;
+        assert_verdicts(&run(rule, "", &s), &[("lc-prod-db", Fail)]);
+        let mut s = compliant();
+        inv(&mut s).rds.instances = Observed::unavailable(denied("rds:DescribeDBInstances"));
+        assert_verdicts(&run(rule, "", &s), &[("*", Error)]);
+        let mut s = compliant();
+        value(&mut inv(&mut s).rds.instances).clear();
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+    }
+
+    #[test]
+    fn backups_in_another_region_by_replication_or_copy() {
+        let rule = "rds-backups-not-in-another-region";
+        assert_verdicts(&run(rule, "", &compliant()), &[("lc-prod-db", Pass)]);
+        // Replicated to eu-west-1, but the policy wants eu-north-1, which was not scanned.
+        assert_verdicts(
+            &run(rule, "backup-region = \"eu-north-1\"", &compliant()),
+            &[("lc-prod-db", Error)],
+        );
+        let mut s = compliant();
+        value(&mut inv(&mut s).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
+            .backup_replications
+            .clear();
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("lc-prod-db", Fail)]);
+        assert!(
+            f[0].message.contains("scan the backup region too"),
+            "{}",
+            f[0].message
+        );
+        // A recent snapshot copy in a second scanned region counts.
+        let mut other = crate::inventory::RegionInventory::default();
+        let mut copy = db_snapshot("lc-prod-db-dr-copy", "lc-prod-db");
+        copy.source_region = Some(REGION.into());
+        copy.created_at = Some("2026-11-25T10:00:00Z".into());
+        other.rds.snapshots = present(keyed(vec![("lc-prod-db-dr-copy", copy)]));
+        other.rds.instances = present(Default::default());
+        s.regions.insert("eu-west-1".into(), other);
+        let f = run(rule, "", &s);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "lc-prod-db")
+                .unwrap()
+                .status,
+            Pass
+        );
+        let f = run(rule, "max-copy-age-days = 2", &s);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "lc-prod-db")
+                .unwrap()
+                .status,
+            Fail
+        );
+        let mut s = compliant();
+        value(&mut inv(&mut s).rds.instances).clear();
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+    }
+
     #[test]
     fn rto_is_manual_without_an_attestation() {
         let f = run("rto-not-attested", "", &compliant());
@@ -333,6 +483,461 @@ impl Rule for HandoffDocDrift {
                 named.ids.len()
             );
             cx.pass(r, msg, ev);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// OPS-1: ECS service scaling bounds and target.
+    pub struct EcsServiceScalingMisconfigured {
+        id: "ecs-service-scaling-misconfigured",
+        scope: "ECS service",
+        controls: ["OPS-1"],
+        severity: Medium,
+        kind: "ecs-service",
+        title: "An ECS service does not scale between the planned bounds on CPU at the planned target",
+    }
+}
+
+rule_params! {
+    pub struct ScalingParams {
+        /// The fewest tasks the service may scale in to (at least this many).
+        "min-capacity" => min_capacity: u32 = 2, check = in_range(1, 10000);
+        /// The most tasks the service may scale out to (at most this many).
+        "max-capacity" => max_capacity: u32 = 10, check = in_range(1, 10000);
+        /// The CPU utilisation (percent) target tracking must aim at.
+        "cpu-target" => cpu_target: u32 = 70, check = in_range(1, 100);
+        /// Services in scope, by name (wildcards allowed).
+        "services" => services: Vec<String> = vec!["*".to_string()];
+    }
+}
+
+impl Rule for EcsServiceScalingMisconfigured {
+    type Params = ScalingParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &ScalingParams) {
+        cx.threshold("min-capacity");
+        let regions: Vec<Region<'_>> = cx.regions().collect();
+        for region in regions {
+            let services = match region.ecs_services(&None) {
+                Ok(s) => s,
+                Err(e) => {
+                    cx.unavailable(region.name, "the ECS services", e);
+                    continue;
+                }
+            };
+            for s in services.into_iter().filter(|s| {
+                p.services
+                    .iter()
+                    .any(|g| crate::policy::selector::Glob(g.clone()).matches(&s.name))
+            }) {
+                let cluster = region.cluster_name(&s.cluster_arn);
+                let resource_id = format!("service/{cluster}/{}", s.name);
+                let r = cx
+                    .resource("ecs-service", &s.name, region.name)
+                    .name(Some(&s.name))
+                    .arn(Some(&s.arn));
+                let (targets, policies) = match (
+                    region.inv.scaling.targets.get(),
+                    region.inv.scaling.policies.get(),
+                ) {
+                    (Err(e), _) | (_, Err(e)) => {
+                        cx.error_on(r, "the scaling settings", e);
+                        continue;
+                    }
+                    (Ok(t), Ok(p)) => (t, p),
+                };
+                let target = targets.and_then(|t| t.get(&resource_id));
+                let mine: Vec<_> = policies
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| x.resource_id == resource_id)
+                    .collect();
+                let ev = vec![Evidence::new(
+                    "application-autoscaling:DescribeScalableTargets",
+                    serde_json::json!({
+                        "min_capacity": target.map(|t| t.min_capacity),
+                        "max_capacity": target.map(|t| t.max_capacity),
+                        "policies": mine.iter().map(|x| serde_json::json!({ "type": x.policy_type, "metric": x.metric, "target": x.target_value })).collect::<Vec<_>>(),
+                    }),
+                    Some(format!(
+                        "min >= {}, max <= {}, CPU target tracking at {}%",
+                        p.min_capacity, p.max_capacity, p.cpu_target
+                    )),
+                )];
+                let Some(t) = target else {
+                    let msg = format!(
+                        "ECS service {} has no scalable target: it never scales.",
+                        s.name
+                    );
+                    cx.fail(r, msg, ev);
+                    continue;
+                };
+                let mut problems = Vec::new();
+                if (t.min_capacity as i64) < i64::from(p.min_capacity) {
+                    problems.push(format!(
+                        "scales in to {} task{} (at least {} required)",
+                        t.min_capacity,
+                        if t.min_capacity == 1 { "" } else { "s" },
+                        p.min_capacity
+                    ));
+                }
+                if (t.max_capacity as i64) > i64::from(p.max_capacity) {
+                    problems.push(format!(
+                        "scales out to {} tasks (at most {} allowed)",
+                        t.max_capacity, p.max_capacity
+                    ));
+                }
+                if t.max_capacity <= t.min_capacity {
+                    problems.push(format!(
+                        "cannot scale (min {} = max {})",
+                        t.min_capacity, t.max_capacity
+                    ));
+                }
+                let cpu = mine.iter().find(|x| {
+                    x.policy_type == "TargetTrackingScaling"
+                        && x.metric.as_deref() == Some("ECSServiceAverageCPUUtilization")
+                });
+                let step_only =
+                    cpu.is_none() && mine.iter().any(|x| x.policy_type == "StepScaling");
+                match cpu {
+                    Some(x)
+                        if x.target_value
+                            .is_some_and(|v| (v - f64::from(p.cpu_target)).abs() <= 0.5) => {}
+                    Some(x) => problems.push(format!(
+                        "tracks CPU at {}% ({}% planned)",
+                        x.target_value
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "?".into()),
+                        p.cpu_target
+                    )),
+                    None if step_only => {}
+                    None => problems.push("has no CPU target-tracking policy".to_string()),
+                }
+                if !problems.is_empty() {
+                    let msg = format!("ECS service {} {}.", s.name, join_words(&problems));
+                    cx.fail(r, msg, ev);
+                } else if step_only {
+                    let msg = format!(
+                        "Could not check ECS service {}'s step scaling: its thresholds live in CloudWatch alarms, which this version does not read.",
+                        s.name
+                    );
+                    cx.emit(crate::finding::Status::Error, r, msg, ev);
+                } else {
+                    let msg = format!(
+                        "ECS service {} scales between {} and {} tasks on CPU at {}%.",
+                        s.name, t.min_capacity, t.max_capacity, p.cpu_target
+                    );
+                    cx.pass(r, msg, ev);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// OPS-2: the API's log group keeps logs for a set time.
+    pub struct LogGroupWithoutRetention {
+        id: "log-group-without-retention",
+        scope: "log group of an ECS task definition",
+        controls: ["OPS-2"],
+        severity: Low,
+        kind: "logs-log-group",
+        title: "A log group the ECS tasks write to is missing or keeps logs for ever",
+    }
+}
+
+rule_params! {
+    pub struct RetentionParams {
+        /// The shortest acceptable retention, in days.
+        "min-days" => min_days: u32 = 1, check = in_range(1, 3653);
+    }
+}
+
+impl Rule for LogGroupWithoutRetention {
+    type Params = RetentionParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &RetentionParams) {
+        cx.threshold("min-days");
+        let regions: Vec<Region<'_>> = cx.regions().collect();
+        for region in regions {
+            let defs = match region.inv.ecs.task_definitions.get() {
+                Ok(d) => d,
+                Err(e) => {
+                    cx.unavailable(region.name, "the ECS task definitions' log groups", e);
+                    continue;
+                }
+            };
+            let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for d in defs.into_iter().flat_map(|m| m.values()) {
+                for l in d
+                    .log_groups
+                    .iter()
+                    .filter(|l| l.region.as_deref().is_none_or(|r| r == region.name))
+                {
+                    named
+                        .entry(l.group.clone())
+                        .or_default()
+                        .push(format!("{} ({})", d.family, l.container));
+                }
+            }
+            for (group, users) in named {
+                let r = cx
+                    .resource("logs-log-group", &group, region.name)
+                    .name(Some(&group));
+                match region.inv.logs.log_groups.get() {
+                    Err(e) => cx.error_on(r, "the log group", e),
+                    Ok(groups) => {
+                        let g = groups.and_then(|m| m.get(&group));
+                        let ev = vec![Evidence::new(
+                            "logs:DescribeLogGroups",
+                            serde_json::json!({ "exists": g.is_some(), "retention_days": g.and_then(|g| g.retention_days), "used_by": users }),
+                            Some(format!("exists, retention >= {} days", p.min_days)),
+                        )];
+                        match g {
+                            None => {
+                                let msg = format!(
+                                    "Log group {group} (used by {}) does not exist.",
+                                    join_words(&users)
+                                );
+                                cx.fail(r, msg, ev);
+                            }
+                            Some(g) => {
+                                let r = r.arn(g.arn.clone());
+                                match g.retention_days {
+                                    None => {
+                                        let msg = format!("Log group {group} keeps logs for ever: no retention period is set.");
+                                        cx.fail(r, msg, ev);
+                                    }
+                                    Some(d) if (d as i64) < i64::from(p.min_days) => {
+                                        let msg = format!("Log group {group} keeps logs {d} days; the policy requires at least {}.", p.min_days);
+                                        cx.fail(r, msg, ev);
+                                    }
+                                    Some(d) => {
+                                        let msg = format!("Log group {group} keeps logs {d} days.");
+                                        cx.pass(r, msg, ev);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// OPS-3: the point-in-time-restore lag is within the RPO.
+    pub struct RdsRestoreLagAboveRpo {
+        id: "rds-restore-lag-above-rpo",
+        scope: "DB instance",
+        controls: ["OPS-3"],
+        severity: High,
+        kind: "rds-db-instance",
+        title: "The database's latest restorable time lags more than the RPO",
+    }
+}
+
+rule_params! {
+    pub struct RpoParams {
+        /// Recovery-point objective: the most data, in minutes, a restore may lose.
+        "rpo-minutes" => rpo_minutes: u32 = 15, check = in_range(1, 10080);
+    }
+}
+
+fn seconds_between(earlier: &str, later: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let a = time::OffsetDateTime::parse(earlier, &Rfc3339).ok()?;
+    let b = time::OffsetDateTime::parse(later, &Rfc3339).ok()?;
+    Some((b - a).whole_seconds())
+}
+
+impl Rule for RdsRestoreLagAboveRpo {
+    type Params = RpoParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &RpoParams) {
+        cx.threshold("rpo-minutes");
+        let as_of = cx.snap.collection.finished_at.clone();
+        let regions: Vec<Region<'_>> = cx.regions().collect();
+        for region in regions {
+            let dbs = match region.db_instances(&None) {
+                Ok(d) => d,
+                Err(e) => {
+                    cx.unavailable(region.name, "DB instances", e);
+                    continue;
+                }
+            };
+            for db in dbs {
+                let r = cx
+                    .resource("rds-db-instance", &db.id, region.name)
+                    .name(Some(&db.id))
+                    .arn(db.arn.clone());
+                let lag = db
+                    .latest_restorable_time
+                    .as_deref()
+                    .and_then(|t| seconds_between(t, &as_of));
+                let ev = vec![Evidence::new(
+                    "rds:DescribeDBInstances",
+                    serde_json::json!({ "latest_restorable_time": db.latest_restorable_time, "collected_at": as_of, "lag_seconds": lag }),
+                    Some(format!("lag < {} minutes", p.rpo_minutes)),
+                )];
+                match lag {
+                    _ if db.backup_retention_days == 0 => {
+                        let msg = format!("DB instance {} has automated backups off, so it cannot be restored to a point in time.", db.id);
+                        cx.fail(r, msg, ev);
+                    }
+                    None => {
+                        let msg = format!("Could not check DB instance {}'s restore point: no latest restorable time was reported.", db.id);
+                        cx.emit(crate::finding::Status::Error, r, msg, ev);
+                    }
+                    Some(s) => {
+                        let minutes = s.max(0) / 60;
+                        let msg = format!(
+                            "DB instance {} can be restored to {} minute{} before the scan; the RPO is {} minutes.",
+                            db.id,
+                            minutes,
+                            if minutes == 1 { "" } else { "s" },
+                            p.rpo_minutes
+                        );
+                        cx.verdict(s < i64::from(p.rpo_minutes) * 60, r, msg, ev);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// OPS-3: backups are kept in another region.
+    pub struct RdsBackupsNotInAnotherRegion {
+        id: "rds-backups-not-in-another-region",
+        scope: "DB instance",
+        controls: ["OPS-3"],
+        severity: High,
+        kind: "rds-db-instance",
+        title: "The database's backups exist only in its own region",
+    }
+}
+
+rule_params! {
+    pub struct DrParams {
+        /// The region backups must reach (empty: any other region).
+        "backup-region" => backup_region: String = String::new();
+        /// Without replicated automated backups: the oldest acceptable manual snapshot copy in
+        /// the other region, in days.
+        "max-copy-age-days" => max_copy_age_days: u32 = 7, check = in_range(1, 3650);
+    }
+}
+
+impl Rule for RdsBackupsNotInAnotherRegion {
+    type Params = DrParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &DrParams) {
+        cx.threshold("max-copy-age-days");
+        let as_of = cx.snap.collection.finished_at.clone();
+        let scanned: Vec<String> = cx.snap.regions.keys().cloned().collect();
+        let regions: Vec<Region<'_>> = cx.regions().collect();
+        for region in regions.iter().copied() {
+            let dbs = match region.db_instances(&None) {
+                Ok(d) => d,
+                Err(e) => {
+                    cx.unavailable(region.name, "DB instances", e);
+                    continue;
+                }
+            };
+            for db in dbs {
+                let r = cx
+                    .resource("rds-db-instance", &db.id, region.name)
+                    .name(Some(&db.id))
+                    .arn(db.arn.clone());
+                let wanted = |other: &str| {
+                    other != region.name && (p.backup_region.is_empty() || p.backup_region == other)
+                };
+                let replicated: Vec<&String> = db
+                    .backup_replications
+                    .iter()
+                    .filter(|arn| arn.split(':').nth(3).is_some_and(&wanted))
+                    .collect();
+                let mut copies = Vec::new();
+                let mut unreadable = None;
+                for other in regions.iter().filter(|o| wanted(o.name)) {
+                    match other.inv.rds.snapshots.get() {
+                        Err(e) => unreadable = Some(e),
+                        Ok(snaps) => copies.extend(
+                            snaps
+                                .into_iter()
+                                .flat_map(|m| m.values())
+                                .filter(|s| {
+                                    s.instance_id == db.id
+                                        && s.status.as_deref() == Some("available")
+                                })
+                                // A copy made from another region says where from.
+                                .filter(|s| {
+                                    s.source_region.as_deref().is_none_or(|r| r == region.name)
+                                })
+                                .filter(|s| {
+                                    s.original_created_at
+                                        .as_deref()
+                                        .or(s.created_at.as_deref())
+                                        .and_then(|c| seconds_between(c, &as_of))
+                                        .is_some_and(|age| {
+                                            age <= i64::from(p.max_copy_age_days) * 86_400
+                                        })
+                                })
+                                .map(|s| format!("{} in {}", s.id, other.name)),
+                        ),
+                    }
+                }
+                let ev = vec![Evidence::new(
+                    "rds:DescribeDBInstances, rds:DescribeDBSnapshots",
+                    serde_json::json!({ "replicated_backups": replicated, "recent_copies": copies }),
+                    Some(format!(
+                        "replicated automated backups, or a manual snapshot copy younger than {} days, in {}",
+                        p.max_copy_age_days,
+                        if p.backup_region.is_empty() { "another region" } else { p.backup_region.as_str() }
+                    )),
+                )];
+                if !replicated.is_empty() {
+                    let to: Vec<String> = replicated
+                        .iter()
+                        .filter_map(|a| a.split(':').nth(3).map(str::to_string))
+                        .collect();
+                    let msg = format!(
+                        "DB instance {}'s automated backups are replicated to {}.",
+                        db.id,
+                        join_words(&to)
+                    );
+                    cx.pass(r, msg, ev);
+                } else if !copies.is_empty() {
+                    let msg = format!(
+                        "DB instance {} has a recent snapshot copy in another region: {}.",
+                        db.id,
+                        join_words(&copies)
+                    );
+                    cx.pass(r, msg, ev);
+                } else if !p.backup_region.is_empty() && !scanned.contains(&p.backup_region) {
+                    let msg = format!(
+                        "Could not look for DB instance {}'s snapshot copies: backup region {} was not scanned (add --region {}).",
+                        db.id, p.backup_region, p.backup_region
+                    );
+                    cx.emit(crate::finding::Status::Error, r, msg, ev);
+                } else if let Some(e) = unreadable {
+                    cx.error_on(r, "the other region's snapshots", e);
+                } else {
+                    let msg = format!(
+                        "DB instance {} has no automated backups replicated to another region and no snapshot copy younger than {} days in {}.",
+                        db.id,
+                        p.max_copy_age_days,
+                        if scanned.len() > 1 { "the other scanned regions".to_string() } else { "another scanned region (scan the backup region too)".to_string() }
+                    );
+                    cx.fail(r, msg, ev);
+                }
+            }
         }
     }
 }

@@ -75,6 +75,16 @@ impl<'a> Region<'a> {
         Ok(out)
     }
 
+    /// The name of the cluster with ARN `arn`, as collected (or the ARN's last segment).
+    pub fn cluster_name(&self, arn: &'a str) -> &'a str {
+        map(&self.inv.ecs.clusters)
+            .ok()
+            .flatten()
+            .and_then(|m| m.get(arn))
+            .map(|c| c.name.as_str())
+            .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn))
+    }
+
     pub fn db_instances(&self, name: &Option<Glob>) -> Lookup<'a, Vec<&'a DbInstance>> {
         Ok(values(&self.inv.rds.instances)?
             .into_iter()

@@ -6,9 +6,14 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Finding, Status};
 use crate::inventory::ec2::*;
+use crate::inventory::ecr::{Ecr, Image, Repository};
 use crate::inventory::ecs::*;
 use crate::inventory::elbv2::*;
+use crate::inventory::iam::{AttachedPolicy, Iam, ManagedPolicy, Role};
+use crate::inventory::logs::{LogGroup, Logs};
 use crate::inventory::rds::*;
+use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy};
+use crate::inventory::secrets::{Secret, Secrets};
 use crate::inventory::*;
 use crate::policy::{self, PolicySource};
 
@@ -134,7 +139,11 @@ pub fn db(id: &str) -> DbInstance {
             apply_status: Some("in-sync".into()),
         }],
         master_user_secret_arn: None,
-        latest_restorable_time: None,
+        // Collected at 10:00:01: five minutes of restore lag.
+        latest_restorable_time: Some("2026-11-28T09:55:01Z".into()),
+        backup_replications: vec![format!(
+            "arn:aws:rds:eu-west-1:{ACCOUNT}:auto-backup:ab-{id}"
+        )],
         tags: BTreeMap::new(),
     }
 }
@@ -148,6 +157,8 @@ pub fn db_snapshot(id: &str, instance: &str) -> DbSnapshot {
         status: Some("available".into()),
         encrypted: true,
         created_at: Some("2026-11-20T10:00:00Z".into()),
+        source_region: None,
+        original_created_at: None,
         attributes: present(keyed(vec![("restore", vec![])])),
     }
 }
@@ -167,6 +178,176 @@ pub fn parameters(pairs: &[(&str, &str)]) -> Observed<BTreeMap<String, Parameter
             })
             .collect(),
     )
+}
+
+fn trust(service: &str) -> Observed<serde_json::Value> {
+    present(serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    ]}))
+}
+
+pub fn role(
+    name: &str,
+    trust: Observed<serde_json::Value>,
+    attached: &[&str],
+    inline: serde_json::Value,
+) -> (String, Role) {
+    (
+        name.to_string(),
+        Role {
+            name: name.into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            trust,
+            attached: attached
+                .iter()
+                .map(|a| AttachedPolicy {
+                    name: a.rsplit('/').next().unwrap().into(),
+                    arn: a.to_string(),
+                })
+                .collect(),
+            inline: if inline.is_null() {
+                BTreeMap::new()
+            } else {
+                keyed(vec![("app", present(inline))])
+            },
+        },
+    )
+}
+
+pub const EXEC_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
+/// IAM as planned: the execution role with AWS's managed policy, a task role scoped to its
+/// bucket and secrets, and a CI role that can push to the two repositories.
+pub fn iam() -> Iam {
+    let exec_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+        "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]});
+    let task_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::lifetimecircle-frontend/*"},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [
+            format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/LTC_SECRET_KEY-*"),
+            format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/DATABASE_URL-*")]}
+    ]});
+    let ci_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:BatchCheckLayerAvailability"],
+         "Resource": format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/lifetimecircle-*")}
+    ]});
+    Iam {
+        roles: present(
+            vec![
+                role(
+                    "lc-exec",
+                    trust("ecs-tasks.amazonaws.com"),
+                    &[EXEC_POLICY],
+                    serde_json::Value::Null,
+                ),
+                role("lc-task", trust("ecs-tasks.amazonaws.com"), &[], task_doc),
+                role(
+                    "lifetimecircle-ci",
+                    trust("codebuild.amazonaws.com"),
+                    &[],
+                    ci_doc,
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        users: present(BTreeMap::new()),
+        groups: present(BTreeMap::new()),
+        policies: present(keyed(vec![(
+            EXEC_POLICY,
+            ManagedPolicy {
+                arn: EXEC_POLICY.into(),
+                name: "AmazonECSTaskExecutionRolePolicy".into(),
+                default_version: Some("v1".into()),
+                document: present(exec_doc),
+            },
+        )])),
+    }
+}
+
+fn ecr() -> Ecr {
+    let repo = |name: &str| Repository {
+        name: name.into(),
+        arn: format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"),
+        uri: None,
+        tag_mutability: Some("IMMUTABLE".into()),
+        scan_on_push: Some(true),
+        lifecycle_policy: present(
+            serde_json::json!({"rules": [{"rulePriority": 1, "selection":
+            {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
+            "action": {"type": "expire"}}]}),
+        ),
+        images: present(vec![Image {
+            pushed_at: Some("2026-11-27T12:00:00Z".into()),
+            tags: vec!["rc-2026-11-27".into(), "latest".into()],
+        }]),
+    };
+    Ecr {
+        repositories: present(keyed(vec![
+            ("lifetimecircle-api", repo("lifetimecircle-api")),
+            ("lifetimecircle-web", repo("lifetimecircle-web")),
+        ])),
+    }
+}
+
+fn secrets() -> Secrets {
+    let secret = |name: &str| Secret {
+        name: name.into(),
+        arn: Some(format!(
+            "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
+        )),
+        rotation_enabled: Some(true),
+        rotation_days: Some(30),
+        last_rotated: None,
+        owning_service: None,
+    };
+    Secrets {
+        secrets: present(keyed(vec![
+            ("prod/db/password", secret("prod/db/password")),
+            ("prod/LTC_SECRET_KEY", secret("prod/LTC_SECRET_KEY")),
+            ("prod/DATABASE_URL", secret("prod/DATABASE_URL")),
+        ])),
+    }
+}
+
+fn scaling() -> Scaling {
+    Scaling {
+        targets: present(keyed(vec![(
+            "service/lc-prod/api",
+            ScalableTarget {
+                resource_id: "service/lc-prod/api".into(),
+                dimension: "ecs:service:DesiredCount".into(),
+                min_capacity: 2,
+                max_capacity: 10,
+            },
+        )])),
+        policies: present(vec![ScalingPolicy {
+            name: "cpu70".into(),
+            resource_id: "service/lc-prod/api".into(),
+            policy_type: "TargetTrackingScaling".into(),
+            target_value: Some(70.0),
+            metric: Some("ECSServiceAverageCPUUtilization".into()),
+        }]),
+    }
+}
+
+fn logs() -> Logs {
+    Logs {
+        log_groups: present(keyed(vec![(
+            "/ecs/lc-api",
+            LogGroup {
+                name: "/ecs/lc-api".into(),
+                arn: Some(format!(
+                    "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/lc-api:*"
+                )),
+                retention_days: Some(30),
+            },
+        )])),
+    }
 }
 
 /// The planned environment, compliant with every network, SG and RDS control.
@@ -339,8 +520,23 @@ pub fn compliant() -> Snapshot {
                             security_groups: vec!["sg-api".into()],
                             assign_public_ip: false,
                         }),
+                        task_definition: Some("arn:td-api".into()),
                     },
                 )])),
+            },
+        )])),
+        task_definitions: present(keyed(vec![(
+            "arn:td-api",
+            TaskDefinition {
+                arn: "arn:td-api".into(),
+                family: "lc-api".into(),
+                execution_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/lc-exec")),
+                task_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/service/lc-task")),
+                log_groups: vec![LogTarget {
+                    container: "api".into(),
+                    group: "/ecs/lc-api".into(),
+                    region: Some(REGION.into()),
+                }],
             },
         )])),
     };
@@ -378,8 +574,13 @@ pub fn compliant() -> Snapshot {
                 elbv2,
                 ecs,
                 rds,
+                ecr: ecr(),
+                secrets: secrets(),
+                scaling: scaling(),
+                logs: logs(),
             },
         )]),
+        iam: iam(),
         errors: vec![],
         repository: None,
     }

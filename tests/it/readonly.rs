@@ -126,7 +126,11 @@ fn the_product_never_calls_a_mutating_or_secret_reading_operation() {
         let is_collector = Path::new(path).starts_with(&collect);
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
-            if code.contains("get_secret_value") || code.contains("GetSecretValue") {
+            // The SDK method anywhere; the operation's name in the collectors (rules name it
+            // as an IAM permission they look for in policies, which is fine).
+            if code.contains("get_secret_value")
+                || (is_collector && code.contains("GetSecretValue"))
+            {
                 hits.push(format!("{path}:{}: {line}", n + 1));
             }
             if !is_collector {
@@ -166,6 +170,8 @@ const ALLOWED: &[&str] = &[
     "replace_nanosecond",
     // A field of the DescribeDBInstances answer.
     "tag_list",
+    // A field of the GetAccountAuthorizationDetails answer (the trust policy).
+    "assume_role_policy_document",
 ];
 
 #[test]

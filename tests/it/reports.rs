@@ -311,7 +311,7 @@ fn a_baseline_gates_only_on_new_failures_and_diff_names_them() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("Baseline: 0 new failures, 5 already in the baseline"),
+        stdout(&out).contains("Baseline: 0 new failures, 6 already in the baseline"),
         "{}",
         stdout(&out)
     );
@@ -366,7 +366,7 @@ fn a_baseline_gates_only_on_new_failures_and_diff_names_them() {
         "{text}"
     );
     assert!(
-        text.contains("1 new, 0 fixed, 5 unchanged, 0 unknown."),
+        text.contains("1 new, 0 fixed, 6 unchanged, 0 unknown."),
         "{text}"
     );
     let out = infraverify(dir.path())

@@ -5,13 +5,18 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
 use aws_sdk_ec2::types::{
     AddPrefixListEntry, AttributeBooleanValue, DomainType, IpPermission, IpRange, Ipv6Range,
     PrefixListId, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
-    NetworkConfiguration, NetworkMode, PortMapping,
+    LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
 };
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
@@ -59,6 +64,21 @@ struct Clients {
     elb: aws_sdk_elasticloadbalancingv2::Client,
     ecs: aws_sdk_ecs::Client,
     rds: aws_sdk_rds::Client,
+    iam: aws_sdk_iam::Client,
+    ecr: aws_sdk_ecr::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    scaling: aws_sdk_applicationautoscaling::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+const ACCOUNT: &str = "123456789012";
+const EXEC_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+fn trust(service: &str) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+    .to_string()
 }
 
 fn name_tag(kind: ResourceType, name: &str) -> TagSpecification {
@@ -255,6 +275,159 @@ impl Clients {
         );
     }
 
+    /// IAM is global in the emulator (one account for every test), so roles are created
+    /// once and the same by every seed.
+    async fn role(
+        &self,
+        name: &str,
+        trust: String,
+        attach: &[&str],
+        inline: Option<serde_json::Value>,
+    ) {
+        match self
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_entity_already_exists_exception()) =>
+            {
+                return
+            }
+            Err(e) => panic!("create_role {name}: {e:?}"),
+        }
+        for arn in attach {
+            self.iam
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(*arn)
+                .send()
+                .await
+                .unwrap();
+        }
+        if let Some(doc) = inline {
+            self.iam
+                .put_role_policy()
+                .role_name(name)
+                .policy_name("app")
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn repository(&self, name: &str, good: bool, tag: &str) {
+        self.ecr
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(if good {
+                ImageTagMutability::Immutable
+            } else {
+                ImageTagMutability::Mutable
+            })
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(good)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        if good {
+            let policy = serde_json::json!({"rules": [{"rulePriority": 1, "description": "expire after 30 days",
+                "selection": {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
+                "action": {"type": "expire"}}]});
+            self.ecr
+                .put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(policy.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+        let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"digest": format!("sha256:{}", "ab".repeat(32)), "size": 1, "mediaType": "application/vnd.docker.container.image.v1+json"},
+            "layers": []});
+        self.ecr
+            .put_image()
+            .repository_name(name)
+            .image_manifest(manifest.to_string())
+            .image_tag(tag)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn log_group(&self, name: &str, retention: Option<i32>) {
+        self.logs
+            .create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .unwrap();
+        if let Some(days) = retention {
+            self.logs
+                .put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn scaling(&self, cluster: &str, service: &str, min: i32, max: i32, cpu: f64) {
+        let id = format!("service/{cluster}/{service}");
+        self.scaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await
+            .unwrap();
+        self.scaling
+            .put_scaling_policy()
+            .policy_name(format!("{service}-cpu"))
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(
+                TargetTrackingScalingPolicyConfiguration::builder()
+                    .target_value(cpu)
+                    .predefined_metric_specification(
+                        PredefinedMetricSpecification::builder()
+                            .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn secret(&self, name: &str) {
+        self.secrets
+            .create_secret()
+            .name(name)
+            .secret_string(format!("seeded-value-of-{name}"))
+            .send()
+            .await
+            .unwrap();
+    }
+
     async fn service(
         &self,
         cluster: &str,
@@ -263,6 +436,11 @@ impl Clients {
         sg: &str,
         public_ip: bool,
     ) {
+        let (exec, task_role, logs) = if name == "api" {
+            ("lc-exec", "lc-task", "/ecs/lc-api")
+        } else {
+            ("tw-exec", "tw-task", "/ecs/tw-api")
+        };
         let task = self
             .ecs
             .register_task_definition()
@@ -271,11 +449,21 @@ impl Clients {
             .requires_compatibilities(Compatibility::Fargate)
             .cpu("256")
             .memory("512")
+            .execution_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{exec}"))
+            .task_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{task_role}"))
             .container_definitions(
                 ContainerDefinition::builder()
                     .name(name)
                     .image("lifetimecircle-api:rc-2026-11-28")
                     .port_mappings(PortMapping::builder().container_port(8000).build())
+                    .log_configuration(
+                        LogConfiguration::builder()
+                            .log_driver(LogDriver::Awslogs)
+                            .options("awslogs-group", logs)
+                            .options("awslogs-stream-prefix", name)
+                            .build()
+                            .unwrap(),
+                    )
                     .build(),
             )
             .send()
@@ -431,6 +619,11 @@ pub async fn seed(region: &str, opts: Options) -> Env {
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
         ecs: aws_sdk_ecs::Client::new(&cfg),
         rds: aws_sdk_rds::Client::new(&cfg),
+        iam: aws_sdk_iam::Client::new(&cfg),
+        ecr: aws_sdk_ecr::Client::new(&cfg),
+        secrets: aws_sdk_secretsmanager::Client::new(&cfg),
+        scaling: aws_sdk_applicationautoscaling::Client::new(&cfg),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&cfg),
     };
     let mut env = Env {
         region: region.to_string(),
@@ -505,6 +698,7 @@ pub async fn seed(region: &str, opts: Options) -> Env {
 
     c.alb(&mut env, "lc-alb", &[pub_a.clone(), pub_b.clone()], &sg_alb)
         .await;
+    seed_iam(&c).await;
     c.ecs
         .create_cluster()
         .cluster_name("lc-prod")
@@ -519,6 +713,22 @@ pub async fn seed(region: &str, opts: Options) -> Env {
         false,
     )
     .await;
+    c.log_group("/ecs/lc-api", Some(30)).await;
+    c.scaling("lc-prod", "api", 2, 10, 70.0).await;
+    c.repository("lifetimecircle-api", true, "rc-2026-11-28")
+        .await;
+    let web_tag = if opts.twin { "v1" } else { "latest" };
+    c.repository("lifetimecircle-web", !opts.twin, web_tag)
+        .await;
+    let secrets = [
+        "prod/db/password",
+        "prod/LTC_SECRET_KEY",
+        "prod/DATABASE_URL",
+    ];
+    for name in secrets {
+        c.secret(name).await;
+    }
+    rotate(region, &secrets);
 
     c.db_subnet_group("lc-db-subnets", &[db_a.clone(), db_b.clone()])
         .await;
@@ -566,6 +776,98 @@ pub async fn seed(region: &str, opts: Options) -> Env {
         seed_twin(&c, &mut env, &sg_db).await;
     }
     env
+}
+
+/// The app's roles as planned (and, for the twin, as they should not be). Idempotent.
+async fn seed_iam(c: &Clients) {
+    c.role(
+        "lc-exec",
+        trust("ecs-tasks.amazonaws.com"),
+        &[EXEC_POLICY],
+        None,
+    )
+    .await;
+    c.role(
+        "lc-task",
+        trust("ecs-tasks.amazonaws.com"),
+        &[],
+        Some(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::lifetimecircle-frontend/*"},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": format!("arn:aws:secretsmanager:*:{ACCOUNT}:secret:prod/*")}]})),
+    )
+    .await;
+    c.role(
+        "lifetimecircle-ci",
+        trust("codebuild.amazonaws.com"),
+        &[],
+        Some(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                "ecr:CompleteLayerUpload", "ecr:BatchCheckLayerAvailability"],
+             "Resource": format!("arn:aws:ecr:*:{ACCOUNT}:repository/lifetimecircle-*")}]})),
+    )
+    .await;
+    // The twin's roles: an execution role also trusted by another account and without the
+    // managed policy; a task role with s3:*, every secret, ECR push and AdministratorAccess;
+    // a CI role that cannot push.
+    let mut twin_trust: serde_json::Value =
+        serde_json::from_str(&trust("ecs-tasks.amazonaws.com")).unwrap();
+    twin_trust["Statement"].as_array_mut().unwrap().push(serde_json::json!(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}));
+    c.role("tw-exec", twin_trust.to_string(), &[], None).await;
+    c.role(
+        "tw-task",
+        trust("ecs-tasks.amazonaws.com"),
+        &[ADMIN_POLICY],
+        Some(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:*", "secretsmanager:GetSecretValue", "ecr:*"], "Resource": "*"}]})),
+    )
+    .await;
+    c.role("tw-ci", trust("codebuild.amazonaws.com"), &[], None)
+        .await;
+}
+
+/// Turns on rotation for `names`: the emulator needs a rotation Lambda to exist, which the
+/// product has no client for, so boto3 (in the test virtualenv) does this one step.
+fn rotate(region: &str, names: &[&str]) {
+    let python = std::env::var("INFRAVERIFY_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("INFRAVERIFY_TEST_PYTHON is not set: run the suite with scripts/test.sh")
+    });
+    let script = r#"
+import boto3, io, json, sys, urllib.request, zipfile
+ep, region, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+kw = dict(endpoint_url=ep, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+cfg = urllib.request.Request(ep + "/moto-api/config", data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+                             headers={"Content-Type": "application/json"}, method="POST")
+urllib.request.urlopen(cfg).read()
+iam, lam, sm = boto3.client("iam", **kw), boto3.client("lambda", **kw), boto3.client("secretsmanager", **kw)
+try:
+    iam.create_role(RoleName="rotation-lambda", AssumeRolePolicyDocument=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+except iam.exceptions.EntityAlreadyExistsException:
+    pass
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("index.py", "def handler(event, context):\n    return None\n")
+fn = lam.create_function(FunctionName="rotate", Runtime="python3.11", Handler="index.handler",
+                         Role="arn:aws:iam::123456789012:role/rotation-lambda", Code={"ZipFile": buf.getvalue()})
+for name in names:
+    sm.rotate_secret(SecretId=name, RotationLambdaARN=fn["FunctionArn"], RotationRules={"AutomaticallyAfterDays": 30})
+"#;
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(crate::support::endpoint())
+        .arg(region)
+        .args(names)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rotation seeding failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The broken twin: a second stack in 10.1.0.0/16 that violates every control once.
@@ -682,6 +984,11 @@ async fn seed_twin(c: &Clients, env: &mut Env, prod_db_sg: &str) {
         false,
     )
     .await;
+    // OPS-2: logs kept for ever; OPS-1: one task at least, twenty at most, CPU at 50%.
+    c.log_group("/ecs/tw-api", None).await;
+    c.scaling("lc-prod", "tw-api", 1, 20, 50.0).await;
+    // OPS-5: a secret nobody rotates.
+    c.secret("tw/legacy-token").await;
 
     c.db_subnet_group("tw-db-subnets", &[db_a.clone(), db_b.clone()])
         .await;

@@ -1,0 +1,33 @@
+//! ECR: repositories, their lifecycle policies and image tags.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ecr {
+    /// Keyed by repository name.
+    pub repositories: Observed<BTreeMap<String, Repository>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Repository {
+    pub name: String,
+    pub arn: String,
+    pub uri: Option<String>,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub tag_mutability: Option<String>,
+    pub scan_on_push: Option<bool>,
+    /// The lifecycle policy document (`Absent`: the repository has none).
+    pub lifecycle_policy: Observed<serde_json::Value>,
+    /// The images' tags, newest push first.
+    pub images: Observed<Vec<Image>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Image {
+    pub pushed_at: Option<String>,
+    pub tags: Vec<String>,
+}

@@ -1,0 +1,22 @@
+//! CloudWatch Logs: the log groups the ECS task definitions write to.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Logs {
+    /// The groups the task definitions name, keyed by name; a named group that does not
+    /// exist is missing from the map.
+    pub log_groups: Observed<BTreeMap<String, LogGroup>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogGroup {
+    pub name: String,
+    pub arn: Option<String>,
+    /// `None`: logs are kept for ever.
+    pub retention_days: Option<i32>,
+}

@@ -1,0 +1,34 @@
+//! Application Auto Scaling for ECS services: scalable targets and scaling policies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    /// ECS scalable targets keyed by resource id (`service/CLUSTER/SERVICE`).
+    pub targets: Observed<BTreeMap<String, ScalableTarget>>,
+    /// ECS scaling policies.
+    pub policies: Observed<Vec<ScalingPolicy>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalableTarget {
+    pub resource_id: String,
+    pub dimension: String,
+    pub min_capacity: i32,
+    pub max_capacity: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+pub struct ScalingPolicy {
+    pub name: String,
+    pub resource_id: String,
+    /// `TargetTrackingScaling` or `StepScaling`.
+    pub policy_type: String,
+    /// Target tracking: the target value and the predefined metric.
+    pub target_value: Option<f64>,
+    pub metric: Option<String>,
+}
