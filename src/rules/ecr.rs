@@ -282,10 +282,11 @@ impl Rule for EcrImageTagOffStrategy {
                 Some(format!("tags match {}", p.patterns.join(", "))),
             )];
             if off.is_empty() {
+                let n = images.len();
                 let msg = format!(
-                    "Every tag in ECR repository {} follows the strategy ({} images).",
+                    "Every tag in ECR repository {} follows the strategy ({n} image{}).",
                     repo.name,
-                    images.len()
+                    if n == 1 { "" } else { "s" }
                 );
                 cx.pass(r, msg, ev);
             } else {
