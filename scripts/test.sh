@@ -9,6 +9,8 @@
 #   CARGO_TARGET_DIR       reuse a target directory kept outside the clone (CI caches it)
 #   INFRAVERIFY_VENV       where the moto virtualenv lives (default: a cache directory)
 #   INFRAVERIFY_SKIP_LINT  set to 1 to skip cargo fmt --check and clippy
+#   INFRAVERIFY_SCHEMAS    the official JUnit XSD / SARIF schema directory
+#                          (default: ../shared/schemas beside the checkout)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

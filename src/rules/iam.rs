@@ -402,6 +402,8 @@ rule_params! {
     pub struct ExecRoleParams {
         /// ECR repositories the tasks pull from; the role must be able to pull each.
         "repositories" => repositories: Vec<String> = vec!["lifetimecircle-api".to_string()], check = non_empty;
+        /// Execution roles named outright (role names), beyond those the task definitions use.
+        "roles" => roles: Vec<String> = vec![];
     }
 }
 
@@ -416,9 +418,19 @@ impl Rule for EcsExecutionRoleMisconfigured {
     type Params = ExecRoleParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &ExecRoleParams) {
-        let Ok(roles) = ecs_roles(cx, true, false) else {
+        let Ok(mut roles) = ecs_roles(cx, true, false) else {
             return;
         };
+        for name in &p.roles {
+            if !roles.iter().any(|w| &w.name == name) {
+                roles.insert(Who {
+                    kind: "role",
+                    name: name.clone(),
+                    why: "named in the policy".into(),
+                    logs: vec![],
+                });
+            }
+        }
         let roles: Vec<Who> = roles.into_iter().collect();
         let (_, account) = arn_base(cx);
         let repos = repo_arns(cx, &p.repositories);
@@ -910,6 +922,15 @@ mod tests {
         let mut s = compliant();
         value(&mut inv(&mut s).ecs.task_definitions).clear();
         assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+        // Pinned by name, even with no task definition using it.
+        assert_verdicts(
+            &run(rule, "roles = [\"lc-exec\"]", &s),
+            &[("lc-exec", Pass)],
+        );
+        assert_verdicts(
+            &run(rule, "roles = [\"lc-gone\"]", &s),
+            &[("lc-gone", Fail)],
+        );
     }
 
     #[test]

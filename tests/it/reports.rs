@@ -25,12 +25,15 @@ fn python() -> String {
     })
 }
 
-/// `../shared/schemas` beside the checkout: the official schemas the reports must satisfy.
+/// The official schemas the reports must satisfy: `INFRAVERIFY_SCHEMAS` if set, else
+/// `../shared/schemas` beside the checkout.
 fn schemas() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas");
+    let dir = std::env::var_os("INFRAVERIFY_SCHEMAS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas"));
     assert!(
-        dir.join("junit-10.xsd").exists(),
-        "the schemas are expected in {}",
+        dir.join("junit-10.xsd").exists() && dir.join("sarif-schema-2.1.0.json").exists(),
+        "the JUnit XSD and SARIF schema are expected in {} (set INFRAVERIFY_SCHEMAS to their directory)",
         dir.display()
     );
     dir
