@@ -7,9 +7,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, HandoffArgs, OutputArgs, PolicyArgs, RepoArgs,
-    ScanArgs,
+    AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, HandoffArgs, OutputArgs, PolicyArgs,
+    ProbeArgs, RepoArgs, ScanArgs,
 };
+use crate::collect::probe::{self, CaFile, ConnectTo, ProbeOptions};
 use crate::collect::{self, CollectOptions};
 use crate::engine;
 use crate::inventory::Snapshot;
@@ -71,7 +72,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let policy = load_policy(&args.policy.policies)?;
             check_repo(&args.repo)?;
             runtime()?.block_on(async {
-                let mut snap = collect_snapshot(&args.aws, &policy).await?;
+                let mut snap = collect_snapshot(&args.aws, &args.probes, &policy).await?;
                 read_repo(&args.repo, &mut snap);
                 write_file(Path::new(&args.out), snap.to_json().as_bytes())?;
                 let n = snap.errors.len();
@@ -129,13 +130,101 @@ pub fn load_policy(files: &[String]) -> Result<Policy> {
     policy::load(&sources).map_err(anyhow::Error::new)
 }
 
-async fn collect_snapshot(aws: &AwsArgs, policy: &Policy) -> Result<Snapshot> {
+/// Reads and checks the probe options before anything is collected: a bad
+/// `--connect-to`, `--dns-server` or `--ca-file` is invalid input.
+fn probe_options(p: &ProbeArgs, concurrency: usize) -> Result<ProbeOptions> {
+    let connect_to = p
+        .connect_to
+        .iter()
+        .map(|c| ConnectTo::parse(c).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let dns_server = p
+        .dns_server
+        .as_deref()
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<std::net::IpAddr>()
+                        .map(|ip| std::net::SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--dns-server {s:?} is not an address such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53"
+                    )
+                })
+        })
+        .transpose()?;
+    let ca_file = p
+        .ca_file
+        .as_deref()
+        .map(|f| CaFile::read(f).map_err(anyhow::Error::msg))
+        .transpose()?;
+    Ok(ProbeOptions {
+        dns_server,
+        connect_to,
+        ca_file,
+        timeout: Duration::from_secs(p.probe_timeout),
+        concurrency,
+    })
+}
+
+/// Collects AWS (unless `--no-aws`) and runs the live probes the policy asks for (unless
+/// `--no-probes`), concurrently.
+async fn collect_snapshot(aws: &AwsArgs, probes: &ProbeArgs, policy: &Policy) -> Result<Snapshot> {
+    let popts = probe_options(probes, aws.concurrency as usize)?;
+    let opts = if probes.no_aws {
+        None
+    } else {
+        Some(aws_options(aws, policy).await?)
+    };
+    let plan = rules::probe_plan(policy);
+    let started_at = collect::now_rfc3339();
+    let aws_part = async {
+        match &opts {
+            None => collect::without_aws(started_at.clone()),
+            Some(opts) => {
+                tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
+                collect::collect(opts).await
+            }
+        }
+    };
+    let probe_part = async {
+        if probes.no_probes {
+            None
+        } else {
+            tracing::info!(
+                dns = plan.dns.len(),
+                tls = plan.tls.len(),
+                http = plan.http.len(),
+                "probing"
+            );
+            Some(probe::run(&plan, popts.clone()).await.0)
+        }
+    };
+    let (mut snap, live) = tokio::join!(aws_part, probe_part);
+    if let Some(mut live) = live {
+        if plan.load_balancer_names && snap.collection.aws {
+            live.dns
+                .extend(probe::load_balancer_names(&snap, popts).await);
+        }
+        snap.errors.extend(probe::errors(&live));
+        snap.probes = Some(live);
+        snap.collection.finished_at = collect::now_rfc3339();
+        snap.normalize();
+    }
+    Ok(snap)
+}
+
+/// The AWS collection's options, checked: bad regions, or none at all, are invalid input
+/// before anything is collected or probed.
+async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
     let mut opts = CollectOptions {
         regions: aws.regions.clone(),
         profile: aws.profile.clone(),
         endpoint_url: aws.endpoint_url.clone().filter(|e| !e.is_empty()),
         call_timeout: Duration::from_secs(aws.call_timeout),
         concurrency: aws.concurrency as usize,
+        domains: policy.domain.iter().cloned().collect(),
     };
     for r in &opts.regions {
         if !policy::is_region_name(r) {
@@ -156,14 +245,14 @@ async fn collect_snapshot(aws: &AwsArgs, policy: &Policy) -> Result<Snapshot> {
     }
     opts.regions.sort();
     opts.regions.dedup();
-    tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
-    Ok(collect::collect(&opts).await)
+    Ok(opts)
 }
 
 async fn scan(args: ScanArgs) -> Result<u8> {
     let ScanArgs {
         policy: p,
         aws,
+        probes,
         output,
         repo,
         save_snapshot,
@@ -172,7 +261,7 @@ async fn scan(args: ScanArgs) -> Result<u8> {
     // Check every input and where reports go before spending minutes on collection.
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
-    let mut snap = collect_snapshot(&aws, &policy).await?;
+    let mut snap = collect_snapshot(&aws, &probes, &policy).await?;
     read_repo(&repo, &mut snap);
     if let Some(path) = &save_snapshot {
         write_file(Path::new(path), snap.to_json().as_bytes())?;
@@ -186,10 +275,16 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
         policy: PolicyArgs { policies },
         output,
         repo,
-        no_probes: _,
+        no_probes,
     } = args;
     let policy = load_policy(&policies)?;
     let mut snap = Snapshot::load(&snapshot)?;
+    if no_probes {
+        if let Some(live) = snap.probes.take() {
+            let dropped = probe::errors(&live);
+            snap.errors.retain(|e| !dropped.contains(e));
+        }
+    }
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
     read_repo(&repo, &mut snap);

@@ -95,10 +95,36 @@ pub struct AwsArgs {
     /// AWS calls in flight at once, across all regions and services.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
+}
 
-    /// Skip live TLS/DNS/HTTP probes (their controls become skipped).
-    #[arg(long)]
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Skip the live TLS/DNS/HTTP probes (their controls become skipped).
+    #[arg(long, conflicts_with = "no_aws")]
     pub no_probes: bool,
+
+    /// Read no AWS API; run only the live probes (the AWS controls become skipped).
+    #[arg(long)]
+    pub no_aws: bool,
+
+    /// Probes for HOST:PORT connect to ADDR:PORT2 instead, while SNI, certificate checks
+    /// and the Host header keep HOST, as curl's --connect-to (repeatable; an empty field
+    /// matches any host or port, or keeps the original).
+    #[arg(long = "connect-to", value_name = "HOST:PORT:ADDR:PORT2")]
+    pub connect_to: Vec<String>,
+
+    /// Send every probe lookup to this DNS server (default: the system's resolver).
+    #[arg(long, value_name = "ADDR[:PORT]", env = "INFRAVERIFY_DNS_SERVER")]
+    pub dns_server: Option<String>,
+
+    /// Trust the CA certificates in this PEM file as well as the public roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<String>,
+
+    /// Seconds allowed for one probe step: a lookup, a connection and handshake, one HTTP
+    /// exchange.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub probe_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +187,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]
+    pub probes: ProbeArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub repo: RepoArgs,
@@ -176,6 +204,8 @@ pub struct CollectArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub probes: ProbeArgs,
     #[command(flatten)]
     pub repo: RepoArgs,
 
@@ -196,7 +226,7 @@ pub struct EvaluateArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
 
-    /// Skip live-probe controls (they become skipped).
+    /// Ignore the snapshot's live probes (their controls become skipped).
     #[arg(long)]
     pub no_probes: bool,
 }

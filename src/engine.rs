@@ -19,7 +19,7 @@ pub fn evaluate(policy: &Policy, snap: &Snapshot) -> Evaluation {
     let mut findings: Vec<Finding> = policy
         .rules
         .iter()
-        .flat_map(|rule| rules::run_rule(snap, rule, &policy.attestations))
+        .flat_map(|rule| rules::run_rule(snap, rule, policy))
         .collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut warnings = apply_waivers(&mut findings, &policy.waivers, snap);
@@ -284,10 +284,15 @@ mod tests {
         let findings = evaluate(&policy, &snap).findings;
         let bad: Vec<String> = findings
             .iter()
-            // Attestation controls are manual until someone attests.
+            // Attestation controls are manual until someone attests; the optional api.
+            // name is not in use, and the domain sends no mail.
             .filter(|f| {
                 f.status != Status::Pass
                     && !(f.status == Status::Manual && f.resource.kind == "checklist-control")
+                    && !(f.status == Status::Skipped
+                        && (f.resource.id.starts_with("api.")
+                            || f.resource.id.starts_with("http://api.")
+                            || f.rule == "mail-dns-records-missing"))
             })
             .map(|f| format!("{} {} {}: {}", f.status, f.rule, f.resource.id, f.message))
             .collect();

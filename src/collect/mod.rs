@@ -7,14 +7,17 @@
 //! Read-only by construction: only `Describe*`, `List*` and `Get*` operations (and STS
 //! `GetCallerIdentity`) appear here; a test fails the build otherwise.
 
+pub mod acm;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
 pub mod logs;
+pub mod probe;
 pub mod rds;
 pub mod repo;
+pub mod route53;
 pub mod scaling;
 pub mod secrets;
 pub mod sts;
@@ -46,6 +49,8 @@ pub struct CollectOptions {
     pub call_timeout: Duration,
     /// API calls in flight at once, across all regions and services.
     pub concurrency: usize,
+    /// The policy's domains: their Route 53 zones are read in full.
+    pub domains: Vec<String>,
 }
 
 impl Default for CollectOptions {
@@ -56,6 +61,7 @@ impl Default for CollectOptions {
             endpoint_url: None,
             call_timeout: Duration::from_secs(20),
             concurrency: 16,
+            domains: Vec::new(),
         }
     }
 }
@@ -432,13 +438,20 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
         let base = base.clone();
         tokio::spawn(async move { iam::collect(&ctx, &base).await })
     };
+    // Route 53 is global too.
+    let route53 = {
+        let ctx = Ctx::new(opts, &home, sem.clone());
+        let base = base.clone();
+        let domains = opts.domains.clone();
+        tokio::spawn(async move { route53::collect(&ctx, &base, &domains).await })
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for region in &opts.regions {
         let ctx = Ctx::new(opts, region, sem.clone());
         let base = base.clone();
         let region = region.clone();
         tasks.spawn(async move {
-            let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling) = tokio::join!(
+            let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling, acm) = tokio::join!(
                 ec2::collect(&ctx, &base),
                 elbv2::collect(&ctx, &base),
                 async {
@@ -466,6 +479,7 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
                 ecr::collect(&ctx, &base),
                 secrets::collect(&ctx, &base),
                 scaling::collect(&ctx, &base),
+                acm::collect(&ctx, &base),
             );
             let inv = RegionInventory {
                 ec2,
@@ -476,6 +490,7 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
                 secrets,
                 scaling,
                 logs,
+                acm,
             };
             (region, inv)
         });
@@ -520,6 +535,18 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
         }
     };
     errors.extend(iam_errors(&iam));
+    let route53 = match route53.await {
+        Ok(r) => r,
+        Err(e) => crate::inventory::route53::Route53 {
+            zones: Observed::unavailable(CollectError {
+                source: route53::LIST_HOSTED_ZONES.into(),
+                region: Some(home.clone()),
+                kind: ErrorKind::Other,
+                message: format!("the task failed: {e}"),
+            }),
+        },
+    };
+    errors.extend(route53_errors(&route53));
     let account = match account.await {
         Ok(Ok(a)) => Some(a),
         Ok(Err(e)) => {
@@ -545,14 +572,56 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
             account,
             regions: opts.regions.clone(),
             endpoint_url: opts.endpoint_url.clone(),
+            aws: true,
         },
         iam,
+        route53,
         regions,
         errors,
         repository: None,
+        probes: None,
     };
     snap.normalize();
     snap
+}
+
+/// The snapshot of a run that reads no AWS API (`--no-aws`): only probes fill it.
+pub fn without_aws(started_at: String) -> Snapshot {
+    Snapshot {
+        schema: SNAPSHOT_SCHEMA.to_string(),
+        tool: ToolInfo::current(),
+        collection: CollectionInfo {
+            started_at,
+            finished_at: now_rfc3339(),
+            account: None,
+            regions: vec![],
+            endpoint_url: None,
+            aws: false,
+        },
+        iam: Default::default(),
+        route53: Default::default(),
+        regions: BTreeMap::new(),
+        errors: vec![],
+        repository: None,
+        probes: None,
+    }
+}
+
+/// Every collection error recorded in the Route 53 inventory.
+fn route53_errors(r: &crate::inventory::route53::Route53) -> Vec<CollectError> {
+    let mut errors = Vec::new();
+    note(&mut errors, &r.zones);
+    if let Observed::Present { value } = &r.zones {
+        for z in value.values() {
+            if let Some(ns) = &z.name_servers {
+                note(&mut errors, ns);
+            }
+            if let Some(rec) = &z.records {
+                note(&mut errors, rec);
+            }
+        }
+    }
+    errors
 }
 
 /// Every collection error recorded in the IAM inventory.
@@ -603,6 +672,28 @@ fn region_errors(inv: &RegionInventory) -> Vec<CollectError> {
         }
     }
     note(&mut errors, &inv.elbv2.load_balancers);
+    note(&mut errors, &inv.elbv2.ssl_policies);
+    if let Observed::Present { value } = &inv.elbv2.load_balancers {
+        for lb in value.values() {
+            note(&mut errors, &lb.listeners);
+            if let Observed::Present { value } = &lb.listeners {
+                for l in value {
+                    if let Some(c) = &l.certificates {
+                        note(&mut errors, c);
+                    }
+                    if let Some(r) = &l.rules {
+                        note(&mut errors, r);
+                    }
+                }
+            }
+        }
+    }
+    note(&mut errors, &inv.acm.certificates);
+    if let Observed::Present { value } = &inv.acm.certificates {
+        for c in value.values() {
+            note(&mut errors, &c.detail);
+        }
+    }
     note(&mut errors, &inv.ecs.clusters);
     note(&mut errors, &inv.ecs.task_definitions);
     note(&mut errors, &inv.ecr.repositories);

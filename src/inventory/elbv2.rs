@@ -1,5 +1,6 @@
 //! Elastic Load Balancing v2: load balancers (to find the ALB, its subnets and its
-//! security groups).
+//! security groups), their listeners with rules and certificates (HTTP-2, TLS-3), and the
+//! TLS security policies those listeners use (TLS-4).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,9 @@ use super::Observed;
 pub struct Elbv2 {
     /// Keyed by ARN.
     pub load_balancers: Observed<BTreeMap<String, LoadBalancer>>,
+    /// The security policies the HTTPS listeners use: name → protocols (`TLSv1.2`, ...).
+    #[serde(default)]
+    pub ssl_policies: Observed<BTreeMap<String, Vec<String>>>,
 }
 
 impl Elbv2 {
@@ -19,6 +23,17 @@ impl Elbv2 {
             for lb in value.values_mut() {
                 lb.security_groups.sort();
                 lb.subnets.sort();
+                if let Observed::Present { value } = &mut lb.listeners {
+                    value.sort_by_key(|l| (l.port, l.arn.clone()));
+                    for l in value.iter_mut() {
+                        if let Some(Observed::Present { value }) = &mut l.certificates {
+                            value.sort();
+                        }
+                        if let Some(Observed::Present { value }) = &mut l.rules {
+                            value.sort_by_key(|r| (r.is_default, r.priority.clone()));
+                        }
+                    }
+                }
             }
         }
     }
@@ -38,6 +53,77 @@ pub struct LoadBalancer {
     pub state: Option<String>,
     pub security_groups: Vec<String>,
     pub subnets: Vec<LbSubnet>,
+    /// DescribeListeners (one call per load balancer: the API takes one).
+    #[serde(default)]
+    pub listeners: Observed<Vec<Listener>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listener {
+    pub arn: String,
+    pub port: Option<i32>,
+    /// `HTTP`, `HTTPS`, `TCP`, `TLS`, ...
+    pub protocol: Option<String>,
+    /// Only meaningful for HTTPS and TLS listeners.
+    pub ssl_policy: Option<String>,
+    pub default_actions: Vec<Action>,
+    /// Every certificate on an HTTPS/TLS listener, the default one marked
+    /// (DescribeListenerCertificates); `None` for other protocols.
+    pub certificates: Option<Observed<Vec<ListenerCertificate>>>,
+    /// The listener's rules (DescribeRules), read for HTTP listeners, whose rules could
+    /// bypass the redirect; `None` for other protocols.
+    pub rules: Option<Observed<Vec<ListenerRule>>>,
+}
+
+impl Listener {
+    pub fn is_https(&self) -> bool {
+        self.protocol.as_deref() == Some("HTTPS")
+    }
+
+    pub fn is_http(&self) -> bool {
+        self.protocol.as_deref() == Some("HTTP")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ListenerCertificate {
+    pub arn: String,
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Action {
+    /// `forward`, `redirect`, `fixed-response`, `authenticate-oidc`, ...
+    #[serde(rename = "type")]
+    pub action_type: String,
+    pub order: Option<i32>,
+    pub redirect: Option<Redirect>,
+    /// For `fixed-response`: the status code it answers with.
+    pub fixed_status: Option<String>,
+}
+
+/// A redirect action's settings; AWS fills omitted parts with `#{protocol}`, `#{host}`,
+/// `#{port}`, `/#{path}` and `#{query}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Redirect {
+    pub protocol: Option<String>,
+    pub port: Option<String>,
+    pub host: Option<String>,
+    pub path: Option<String>,
+    pub query: Option<String>,
+    /// `HTTP_301` or `HTTP_302`.
+    pub status_code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ListenerRule {
+    pub arn: String,
+    /// A number, or `default`.
+    pub priority: Option<String>,
+    pub is_default: bool,
+    pub actions: Vec<Action>,
+    /// The conditions, one line each (`path-pattern: /api/*`), for evidence.
+    pub conditions: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

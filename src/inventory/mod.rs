@@ -5,14 +5,17 @@
 //! Every field that needs an API call is an [`Observed`], so "not configured" and "could
 //! not be read" never look alike.
 
+pub mod acm;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
 pub mod logs;
+pub mod probe;
 pub mod rds;
 pub mod repo;
+pub mod route53;
 pub mod scaling;
 pub mod secrets;
 
@@ -180,6 +183,13 @@ pub struct CollectionInfo {
     pub regions: Vec<String>,
     /// Set when every call went to one endpoint (an emulator, say).
     pub endpoint_url: Option<String>,
+    /// Whether AWS was read at all (`false` with `--no-aws`: only probes ran).
+    #[serde(default = "yes")]
+    pub aws: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -190,6 +200,9 @@ pub struct Snapshot {
     /// IAM is global: read once, from the first region.
     #[serde(default)]
     pub iam: iam::Iam,
+    /// Route 53 is global: read once.
+    #[serde(default)]
+    pub route53: route53::Route53,
     /// Per region, everything read there.
     pub regions: BTreeMap<String, RegionInventory>,
     /// Every collection error, sorted.
@@ -197,6 +210,9 @@ pub struct Snapshot {
     /// The application repository (`--repo`), for the DOC-1 and DEP-2 controls.
     #[serde(default)]
     pub repository: Option<repo::Repository>,
+    /// The live probes; `None` when they were not run (`--no-probes`).
+    #[serde(default)]
+    pub probes: Option<probe::Probes>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -213,6 +229,8 @@ pub struct RegionInventory {
     pub scaling: scaling::Scaling,
     #[serde(default)]
     pub logs: logs::Logs,
+    #[serde(default)]
+    pub acm: acm::Acm,
 }
 
 /// `Name` tag of a tag map, the name the console shows.
@@ -315,7 +333,9 @@ impl Snapshot {
             region.rds.normalize();
             region.elbv2.normalize();
             region.ecs.normalize();
+            region.acm.normalize();
         }
+        self.route53.normalize();
     }
 }
 

@@ -140,6 +140,9 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
         }
         diags.extend(src.into_diagnostics());
     }
+    if diags.is_empty() && policy.domain.is_none() {
+        diags.extend(relative_hosts_without_domain(&policy, sources));
+    }
     if diags.is_empty() {
         policy.rules.sort_by_key(|r| r.rule.meta().id);
         policy.regions.sort();
@@ -149,6 +152,51 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
         diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         Err(Diagnostics(diags))
     }
+}
+
+/// Host names such as `app` mean `app.<domain>`; without a `[policy] domain` they mean
+/// nothing, and each one is an error at the line that sets it.
+fn relative_hosts_without_domain(policy: &Policy, sources: &[PolicySource]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for r in &policy.rules {
+        for (key, names) in r.check.hosts() {
+            let Some(bad) = names.iter().find(|n| rules::is_relative_host(n)) else {
+                continue;
+            };
+            let line = r.key_lines.get(key).copied().unwrap_or(r.origin.line);
+            let text = sources
+                .iter()
+                .find(|s| s.name == r.origin.file)
+                .map(|s| s.text.as_str())
+                .unwrap_or("");
+            let start: usize = text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1) as usize)
+                .map(str::len)
+                .sum();
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let how = if r.key_lines.contains_key(key) {
+                format!("`{key}` names {bad:?}")
+            } else {
+                format!("`{key}` defaults to names such as {bad:?}")
+            };
+            out.push(
+                Diagnostic::at(
+                    &r.origin.file,
+                    text,
+                    start..end,
+                    format!(
+                        "[rules.{}]: {how}, which is relative to the policy's domain, but no [policy] domain is set",
+                        r.rule.meta().id
+                    ),
+                )
+                .with_help(Some(
+                    "set `domain = \"example.com\"` in [policy], or write full names such as \"app.example.com\"".into(),
+                )),
+            );
+        }
+    }
+    out
 }
 
 fn read_file(
@@ -635,5 +683,48 @@ mod tests {
     fn rule_value_must_be_a_table() {
         let e = errors("[rules]\nrds-multi-az-disabled = true\n");
         assert!(e[0].contains("must be a table of parameters"), "{e:?}");
+    }
+    #[test]
+    fn relative_host_names_need_the_domain() {
+        let e = errors(
+            "[rules.tls-endpoint-invalid]\nport = 443\nnames = [\"app\", \"www.example.com\"]\n",
+        );
+        assert_eq!(e.len(), 2, "{e:?}");
+        // Diagnostics come in line order: the default sits on the table's header line.
+        assert!(e[0].starts_with("1:1: [rules.tls-endpoint-invalid]: `optional-names` defaults to names such as \"api\""), "{e:?}");
+        assert!(
+            e[1].starts_with("3:1: [rules.tls-endpoint-invalid]: `names` names \"app\", which is relative to the policy's domain"),
+            "{e:?}"
+        );
+        // Full names need no domain; with a domain, relative ones are fine.
+        load_one(
+            "[rules.tls-endpoint-invalid]\nnames = [\"app.example.com\"]\noptional-names = []\n",
+        )
+        .unwrap();
+        load_one("[policy]\ndomain = \"example.com\"\n[rules.tls-endpoint-invalid]\n").unwrap();
+        let e = errors("[rules.tls-endpoint-invalid]\nnames = [\"app..x\"]\n");
+        assert!(e[0].contains("is not a host name"), "{e:?}");
+    }
+
+    #[test]
+    fn the_probe_plan_lists_what_the_live_rules_read() {
+        let p = load(&[PolicySource::embedded_default()]).unwrap();
+        let plan = crate::rules::probe_plan(&p);
+        assert!(plan
+            .tls
+            .contains(&("app.lifetimecircle.de".to_string(), 443)));
+        assert!(plan
+            .tls
+            .contains(&("api.lifetimecircle.de".to_string(), 443)));
+        assert!(plan.http.contains("http://www.lifetimecircle.de/"));
+        assert!(plan
+            .http
+            .contains("https://app.lifetimecircle.de/api/health"));
+        assert!(plan
+            .dns
+            .contains(&("lifetimecircle.de".to_string(), "NS".to_string())));
+        assert!(plan.load_balancer_names);
+        // The domain sends no mail, so no TXT lookup.
+        assert!(!plan.dns.iter().any(|(_, t)| t == "TXT"), "{:?}", plan.dns);
     }
 }

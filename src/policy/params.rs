@@ -83,6 +83,59 @@ macro_rules! rule_params {
     };
 }
 
+/// A host name as the edge rules take it: a full name (`app.example.com`), a label under
+/// the policy's domain (`app`), or `@` for the domain itself.
+#[allow(clippy::ptr_arg)]
+pub fn host_name(s: &String) -> Result<(), String> {
+    let n = s.trim_end_matches('.');
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if n == "@" || (n.len() <= 253 && n.split('.').all(label_ok)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a host name such as \"app\" (under the policy's domain), \"@\" (the domain) or \"app.example.com\""
+        ))
+    }
+}
+
+/// [`host_name`] for each of a list.
+#[allow(clippy::ptr_arg)]
+pub fn host_names(v: &Vec<String>) -> Result<(), String> {
+    v.iter().try_for_each(host_name)
+}
+
+/// A non-empty list of [`host_name`]s.
+pub fn host_list(v: &Vec<String>) -> Result<(), String> {
+    non_empty(v)?;
+    host_names(v)
+}
+
+/// A URL path: starts with `/`, no spaces.
+#[allow(clippy::ptr_arg)]
+pub fn url_path(s: &String) -> Result<(), String> {
+    if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '#') {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a URL path such as \"/api/health\""))
+    }
+}
+
+/// A TLS version as AWS and the probes name it.
+#[allow(clippy::ptr_arg)]
+pub fn tls_version(s: &String) -> Result<(), String> {
+    match s.as_str() {
+        "TLSv1.2" | "TLSv1.3" => Ok(()),
+        _ => Err(format!("{s:?} is not \"TLSv1.2\" or \"TLSv1.3\"")),
+    }
+}
+
 /// A check that a number lies in `lo..=hi`.
 pub fn in_range<T: PartialOrd + Display + Copy>(lo: T, hi: T) -> impl Fn(&T) -> Result<(), String> {
     move |v| {

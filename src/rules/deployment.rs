@@ -16,6 +16,7 @@ declare_rule! {
         severity: Medium,
         kind: "repository",
         title: "The repository lacks tools/deploy_prod.sh or .github/workflows/deploy-prod.yml",
+        source: Repository,
     }
 }
 
@@ -75,6 +76,7 @@ declare_rule! {
         severity: Critical,
         kind: "repository-file",
         title: "The deploy workflow sets AWS credentials from something other than repository secrets",
+        source: Repository,
     }
 }
 

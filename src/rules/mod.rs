@@ -6,7 +6,9 @@
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
 pub mod deployment;
+pub mod dns;
 pub mod ecr;
+pub mod http;
 pub mod iam;
 pub mod network;
 pub mod operations;
@@ -16,10 +18,13 @@ pub mod secrets;
 pub mod security_groups;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod tls;
+pub mod web;
 
 use std::collections::BTreeMap;
 
 use crate::checklist::{self, Section};
+use crate::collect::probe::ProbePlan;
 use crate::finding::{Evidence, Finding, FindingBuilder, PolicyRef, ResourceRef, Severity, Status};
 use crate::inventory::{CollectError, Snapshot};
 use crate::policy::params::{ParamDoc, RuleParams};
@@ -42,6 +47,22 @@ pub struct RuleMeta {
     pub scope: &'static str,
     /// The doc page (Markdown), `docs/<id>.md`.
     pub doc: &'static str,
+    /// The data the rule reads; a run that did not gather it skips the rule.
+    pub source: Source,
+}
+
+/// Where a rule's verdict comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The AWS APIs (skipped with `--no-aws`).
+    Aws,
+    /// Live probes (skipped with `--no-probes`); such a rule may also read AWS data to know
+    /// what to expect.
+    Probes,
+    /// The application repository (`--repo`).
+    Repository,
+    /// Attestations in the policy.
+    Policy,
 }
 
 impl RuleMeta {
@@ -76,6 +97,8 @@ pub fn doc_section<'a>(doc: &'a str, heading: &str) -> &'a str {
 /// Declares a rule's unit struct and its [`RuleMeta`]; the doc page is embedded from
 /// `src/rules/docs/<id>.md`.
 macro_rules! declare_rule {
+    (@source) => { $crate::rules::Source::Aws };
+    (@source $source:ident) => { $crate::rules::Source::$source };
     (
         $(#[$attr:meta])*
         $vis:vis struct $name:ident {
@@ -84,7 +107,8 @@ macro_rules! declare_rule {
             controls: [$($control:literal),+ $(,)?],
             severity: $severity:ident,
             kind: $kind:literal,
-            title: $title:literal $(,)?
+            title: $title:literal
+            $(, source: $source:ident)? $(,)?
         }
     ) => {
         $(#[$attr])*
@@ -101,6 +125,7 @@ macro_rules! declare_rule {
                     resource_kind: $kind,
                     scope: $scope,
                     doc: include_str!(concat!("docs/", $id, ".md")),
+                    source: $crate::rules::declare_rule!(@source $($source)?),
                 };
                 &META
             }
@@ -118,11 +143,23 @@ pub trait Declared {
 pub trait Rule: Declared + Sync + Send + 'static {
     type Params: RuleParams;
     fn check(&self, cx: &mut Cx<'_>, params: &Self::Params);
+
+    /// A live rule adds the probes it reads to the plan (names resolved against the
+    /// policy's `domain`).
+    fn plan(&self, _params: &Self::Params, _domain: Option<&str>, _plan: &mut ProbePlan) {}
+
+    /// The parameters that hold host names, which may be relative to the policy's
+    /// `domain` (`app`, or `@` for the domain itself): (key, names).
+    fn hosts<'p>(&self, _params: &'p Self::Params) -> Vec<(&'static str, &'p [String])> {
+        vec![]
+    }
 }
 
 /// A rule with its parameters read: what the engine runs.
 pub trait Check: Send + Sync {
     fn run(&self, cx: &mut Cx<'_>);
+    fn plan(&self, domain: Option<&str>, plan: &mut ProbePlan);
+    fn hosts(&self) -> Vec<(&'static str, Vec<String>)>;
 }
 
 /// The object-safe face of a [`Rule`], for the registry.
@@ -142,6 +179,48 @@ impl<R: Rule> Check for Configured<R> {
     fn run(&self, cx: &mut Cx<'_>) {
         self.rule.check(cx, &self.params);
     }
+
+    fn plan(&self, domain: Option<&str>, plan: &mut ProbePlan) {
+        self.rule.plan(&self.params, domain, plan);
+    }
+
+    fn hosts(&self) -> Vec<(&'static str, Vec<String>)> {
+        self.rule
+            .hosts(&self.params)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_vec()))
+            .collect()
+    }
+}
+
+/// A host name parameter as probed: `@` is the domain, a name without a dot is a label
+/// under it, anything else is taken as written. `None` for a relative name without a
+/// domain (the policy loader refuses those).
+pub fn resolve_host(name: &str, domain: Option<&str>) -> Option<String> {
+    let name = crate::inventory::route53::canonical_name(name);
+    match (name.as_str(), domain) {
+        ("@", Some(d)) => Some(crate::inventory::route53::canonical_name(d)),
+        (n, Some(d)) if !n.contains('.') => Some(format!(
+            "{n}.{}",
+            crate::inventory::route53::canonical_name(d)
+        )),
+        (n, _) if n.contains('.') => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether `name` needs the policy's `domain` to mean anything.
+pub fn is_relative_host(name: &str) -> bool {
+    !name.trim_end_matches('.').contains('.')
+}
+
+/// What the enabled rules want probed.
+pub fn probe_plan(policy: &crate::policy::Policy) -> ProbePlan {
+    let mut plan = ProbePlan::default();
+    for r in &policy.rules {
+        r.check.plan(policy.domain.as_deref(), &mut plan);
+    }
+    plan
 }
 
 impl<R: Rule> AnyRule for R {
@@ -233,7 +312,24 @@ pub static RULES: &[&dyn AnyRule] = &[
     &ecr::EcrImageTagOffStrategy,
     &ecr::EcrScanOnPushDisabled,
     &ecr::EcrTagsMutable,
+    // 2.4 TLS and domain
+    &dns::Route53ZoneMissing,
+    &dns::DnsDelegationMismatch,
+    &dns::DnsRecordNotPointingAtAlb,
+    &dns::DnsNameNotResolvingToAlb,
+    &dns::MailDnsRecordsMissing,
+    &tls::AcmCertificateNotCoveringNames,
+    &tls::AcmCertificateExpiring,
+    &tls::AcmCertificateNotAutoRenewing,
+    &tls::AlbHttpsCertificateNotCoveringNames,
+    &tls::ServedCertificateNotFromListener,
+    &tls::AlbTlsPolicyOutdated,
+    &tls::TlsEndpointInvalid,
+    &tls::TlsCertificateExpiring,
+    &http::HttpNotRedirectingToHttps,
+    &http::HttpListenerNotRedirecting301,
     // 3 Deployment
+    &http::HealthEndpointFailing,
     &deployment::DeployFilesMissing,
     &deployment::DeployWorkflowLiteralCredentials,
     // 4 Operations
@@ -261,6 +357,7 @@ pub struct Cx<'a> {
     policy: Option<PolicyRef>,
     findings: Vec<Finding>,
     attestations: &'a [Attestation],
+    domain: Option<&'a str>,
 }
 
 impl<'a> Cx<'a> {
@@ -270,7 +367,7 @@ impl<'a> Cx<'a> {
         severity: Severity,
         origin: Option<PolicyRef>,
         key_lines: &'a BTreeMap<String, u32>,
-        attestations: &'a [Attestation],
+        policy: &'a crate::policy::Policy,
     ) -> Self {
         Cx {
             snap,
@@ -280,8 +377,30 @@ impl<'a> Cx<'a> {
             origin,
             key_lines,
             findings: Vec::new(),
-            attestations,
+            attestations: &policy.attestations,
+            domain: policy.domain.as_deref(),
         }
+    }
+
+    /// How many findings the rule has emitted so far.
+    pub fn findings_so_far(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// The policy's `[policy] domain`.
+    pub fn domain(&self) -> Option<&'a str> {
+        self.domain
+    }
+
+    /// A host name parameter, resolved against the policy's domain (see [`resolve_host`]).
+    pub fn host(&self, name: &str) -> String {
+        resolve_host(name, self.domain)
+            .unwrap_or_else(|| crate::inventory::route53::canonical_name(name))
+    }
+
+    /// The live probes, when they ran.
+    pub fn probes(&self) -> Option<&'a crate::inventory::probe::Probes> {
+        self.snap.probes.as_ref()
     }
 
     /// The verdict on a control only a person can vouch for: `pass` with the newest
@@ -521,21 +640,38 @@ pub fn error_evidence(err: &CollectError) -> Evidence {
     )
 }
 
-/// Runs one rule over a snapshot.
+/// Runs one rule over a snapshot; a rule whose data the run did not gather is `skipped`
+/// with the reason.
 pub fn run_rule(
     snap: &Snapshot,
     rule: &crate::policy::EnabledRule,
-    attestations: &[Attestation],
+    policy: &crate::policy::Policy,
 ) -> Vec<Finding> {
+    let meta = rule.rule.meta();
     let mut cx = Cx::new(
         snap,
-        rule.rule.meta(),
+        meta,
         rule.severity,
         Some(rule.origin.clone()),
         &rule.key_lines,
-        attestations,
+        policy,
     );
-    rule.check.run(&mut cx);
+    let not_gathered = match meta.source {
+        Source::Probes if snap.probes.is_none() => Some("live probes were not run (--no-probes)"),
+        Source::Aws if !snap.collection.aws => Some("AWS was not read (--no-aws)"),
+        _ => None,
+    };
+    match not_gathered {
+        Some(why) => {
+            let r = ResourceRef::new(meta.resource_kind, "*").account(cx.account());
+            let msg = format!(
+                "Not checked: {why}, so {} is skipped.",
+                meta.controls.join(", ")
+            );
+            cx.skip(r, msg);
+        }
+        None => rule.check.run(&mut cx),
+    }
     cx.finish()
 }
 
@@ -668,6 +804,7 @@ mod tests {
             resource_kind: "k",
             scope: "s",
             doc,
+            source: Source::Aws,
         };
         assert_eq!(m.remediation(), "Turn it on.");
     }

@@ -21,6 +21,7 @@ declare_rule! {
         severity: Medium,
         kind: "checklist-control",
         title: "No current attestation that recovery within the RTO was demonstrated",
+        source: Policy,
     }
 }
 

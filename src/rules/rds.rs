@@ -991,6 +991,7 @@ declare_rule! {
         severity: Medium,
         kind: "checklist-control",
         title: "No current attestation that restoring the database from a backup was tested",
+        source: Policy,
     }
 }
 
@@ -1326,7 +1327,7 @@ mod tests {
         };
         // The fixture was collected on 2026-11-28.
         let p = policy("2026-10-01");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Pass)]);
         assert_eq!(
             f[0].policy.as_ref().unwrap().line,
@@ -1334,7 +1335,7 @@ mod tests {
             "points at the attestation"
         );
         let p = policy("2026-01-01");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Manual)]);
         assert!(
             f[0].message
@@ -1344,7 +1345,7 @@ mod tests {
         );
         // Dated after the scan: not evidence of anything yet.
         let p = policy("2026-12-24");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p.attestations);
+        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Manual)]);
     }
 

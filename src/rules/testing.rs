@@ -20,6 +20,9 @@ use crate::policy::{self, PolicySource};
 pub const REGION: &str = "eu-central-1";
 pub const ACCOUNT: &str = "123456789012";
 
+/// A way to break one fixture, for table-driven fail cases.
+pub type Break<T> = fn(&mut T);
+
 pub fn present<T>(v: T) -> Observed<T> {
     Observed::present(v)
 }
@@ -498,7 +501,12 @@ pub fn compliant() -> Snapshot {
                         availability_zone: "eu-central-1b".into(),
                     },
                 ],
+                listeners: present(listeners()),
             },
+        )])),
+        ssl_policies: present(keyed(vec![(
+            "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            vec!["TLSv1.2".to_string(), "TLSv1.3".to_string()],
         )])),
     };
     let ecs = Ecs {
@@ -566,6 +574,7 @@ pub fn compliant() -> Snapshot {
             account: Some(ACCOUNT.into()),
             regions: vec![REGION.into()],
             endpoint_url: None,
+            aws: true,
         },
         regions: keyed(vec![(
             REGION,
@@ -578,11 +587,14 @@ pub fn compliant() -> Snapshot {
                 secrets: secrets(),
                 scaling: scaling(),
                 logs: logs(),
+                acm: acm(),
             },
         )]),
         iam: iam(),
+        route53: route53(),
         errors: vec![],
         repository: None,
+        probes: Some(probes()),
     }
 }
 
@@ -602,6 +614,295 @@ pub fn repository() -> crate::inventory::repo::Repository {
             uses_oidc_role: true,
         }),
     }
+}
+
+pub const DOMAIN: &str = "lifetimecircle.de";
+pub const ALB_DNS: &str = "lc-alb-1.eu-central-1.elb.amazonaws.com";
+pub const CERT: &str = "arn:aws:acm:eu-central-1:123456789012:certificate/app";
+pub const ZONE: &str = "Z0LC";
+pub const NAME_SERVERS: [&str; 2] = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"];
+
+fn rrset(name: &str, rtype: &str, values: &[&str]) -> crate::inventory::route53::RecordSet {
+    crate::inventory::route53::RecordSet {
+        name: name.into(),
+        rtype: rtype.into(),
+        ttl: Some(300),
+        values: values.iter().map(|v| v.to_string()).collect(),
+        alias: None,
+        set_identifier: None,
+    }
+}
+
+/// Route 53: the public zone with app (alias to the ALB), www (CNAME to app), the SPF
+/// record and the certificate's validation record.
+pub fn route53() -> crate::inventory::route53::Route53 {
+    use crate::inventory::route53::*;
+    let mut app = rrset("app.lifetimecircle.de", "A", &[]);
+    app.alias = Some(AliasTarget {
+        hosted_zone_id: "Z215JYRZR1TBD5".into(),
+        dns_name: format!("dualstack.{ALB_DNS}"),
+        evaluate_target_health: true,
+    });
+    Route53 {
+        zones: present(keyed(vec![(
+            ZONE,
+            HostedZone {
+                id: ZONE.into(),
+                name: DOMAIN.into(),
+                private: false,
+                record_count: Some(5),
+                name_servers: Some(present(
+                    NAME_SERVERS.iter().map(|n| n.to_string()).collect(),
+                )),
+                records: Some(present(vec![
+                    rrset(DOMAIN, "NS", &NAME_SERVERS),
+                    rrset(DOMAIN, "TXT", &["\"v=spf1 include:amazonses.com -all\""]),
+                    app,
+                    rrset("www.lifetimecircle.de", "CNAME", &["app.lifetimecircle.de"]),
+                    rrset(
+                        "_v1.app.lifetimecircle.de",
+                        "CNAME",
+                        &["_v1.acm-validations.aws."],
+                    ),
+                ])),
+            },
+        )])),
+    }
+}
+
+/// ACM: one issued, DNS-validated certificate for app and www, on the ALB.
+pub fn acm() -> crate::inventory::acm::Acm {
+    use crate::inventory::acm::*;
+    let validation = |d: &str| DomainValidation {
+        domain: d.into(),
+        method: Some("DNS".into()),
+        status: Some("SUCCESS".into()),
+        record: Some(ValidationRecord {
+            name: "_v1.app.lifetimecircle.de".into(),
+            rtype: "CNAME".into(),
+            value: "_v1.acm-validations.aws".into(),
+        }),
+    };
+    Acm {
+        certificates: present(keyed(vec![(
+            CERT,
+            Certificate {
+                arn: CERT.into(),
+                domain_name: "app.lifetimecircle.de".into(),
+                status: "ISSUED".into(),
+                cert_type: "AMAZON_ISSUED".into(),
+                key_algorithm: Some("RSA_2048".into()),
+                not_before: Some("2026-06-01T00:00:00Z".into()),
+                not_after: Some("2027-06-01T00:00:00Z".into()),
+                renewal_eligibility: Some("ELIGIBLE".into()),
+                detail: present(CertificateDetail {
+                    names: vec![
+                        "app.lifetimecircle.de".into(),
+                        "www.lifetimecircle.de".into(),
+                    ],
+                    serial: Some("0a:1b:2c".into()),
+                    in_use_by: vec!["arn:alb".into()],
+                    validation: vec![
+                        validation("app.lifetimecircle.de"),
+                        validation("www.lifetimecircle.de"),
+                    ],
+                }),
+            },
+        )])),
+    }
+}
+
+/// The ALB's listeners: HTTP 80 redirecting with a 301, HTTPS 443 with the certificate.
+pub fn listeners() -> Vec<Listener> {
+    vec![
+        Listener {
+            arn: "arn:listener-80".into(),
+            port: Some(80),
+            protocol: Some("HTTP".into()),
+            ssl_policy: None,
+            default_actions: vec![Action {
+                action_type: "redirect".into(),
+                order: Some(1),
+                redirect: Some(Redirect {
+                    protocol: Some("HTTPS".into()),
+                    port: Some("443".into()),
+                    host: Some("#{host}".into()),
+                    path: Some("/#{path}".into()),
+                    query: Some("#{query}".into()),
+                    status_code: Some("HTTP_301".into()),
+                }),
+                fixed_status: None,
+            }],
+            certificates: None,
+            rules: Some(present(vec![])),
+        },
+        Listener {
+            arn: "arn:listener-443".into(),
+            port: Some(443),
+            protocol: Some("HTTPS".into()),
+            ssl_policy: Some("ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
+            default_actions: vec![Action {
+                action_type: "forward".into(),
+                order: Some(1),
+                redirect: None,
+                fixed_status: None,
+            }],
+            certificates: Some(present(vec![ListenerCertificate {
+                arn: CERT.into(),
+                is_default: true,
+            }])),
+            rules: None,
+        },
+    ]
+}
+
+fn answer(records: &[&str], cnames: &[&str]) -> Observed<crate::inventory::probe::DnsAnswer> {
+    present(crate::inventory::probe::DnsAnswer {
+        rcode: "NOERROR".into(),
+        records: records.iter().map(|r| r.to_string()).collect(),
+        cnames: cnames.iter().map(|r| r.to_string()).collect(),
+    })
+}
+
+pub fn nxdomain() -> Observed<crate::inventory::probe::DnsAnswer> {
+    present(crate::inventory::probe::DnsAnswer {
+        rcode: "NXDOMAIN".into(),
+        records: vec![],
+        cnames: vec![],
+    })
+}
+
+/// A served certificate like the ACM one.
+pub fn served_cert() -> crate::inventory::probe::ServedCertificate {
+    crate::inventory::probe::ServedCertificate {
+        subject: "CN=app.lifetimecircle.de".into(),
+        issuer: "CN=Amazon RSA 2048 M02, O=Amazon, C=US".into(),
+        serial: "0a:1b:2c".into(),
+        not_before: "2026-06-01T00:00:00Z".into(),
+        not_after: "2027-06-01T00:00:00Z".into(),
+        dns_names: vec![
+            "app.lifetimecircle.de".into(),
+            "www.lifetimecircle.de".into(),
+        ],
+        sha256: "AA:BB".into(),
+        self_signed: false,
+        chain_length: 2,
+    }
+}
+
+pub fn tls_ok() -> crate::inventory::probe::TlsResult {
+    crate::inventory::probe::TlsResult {
+        name_not_found: false,
+        address: Some("203.0.113.10:443".into()),
+        failure: None,
+        protocol: Some("TLSv1.3".into()),
+        cipher_suite: Some("TLS13_AES_128_GCM_SHA256".into()),
+        verify_error: None,
+        certificate: Some(served_cert()),
+    }
+}
+
+pub fn hop(url: &str, status: u16, location: Option<&str>) -> crate::inventory::probe::HttpHop {
+    crate::inventory::probe::HttpHop {
+        url: url.into(),
+        status,
+        location: location.map(str::to_string),
+        hsts: url
+            .starts_with("https")
+            .then(|| "max-age=31536000".to_string()),
+    }
+}
+
+pub fn chain(
+    hops: Vec<crate::inventory::probe::HttpHop>,
+) -> Observed<crate::inventory::probe::HttpChain> {
+    present(crate::inventory::probe::HttpChain {
+        name_not_found: false,
+        hops,
+        failure: None,
+    })
+}
+
+pub const REDIRECT_PATH: &str = "/infraverify/redirect-check?probe=1";
+
+/// What the live probes see of the compliant environment: app and www resolve to the
+/// ALB, the handshakes verify, http redirects with a 301, the health check answers 200;
+/// api. is not in DNS.
+pub fn probes() -> crate::inventory::probe::Probes {
+    use crate::inventory::probe::*;
+    let mut p = Probes::default();
+    let alb = ["203.0.113.10", "203.0.113.11"];
+    p.dns
+        .insert(dns_key(DOMAIN, "NS"), answer(&NAME_SERVERS, &[]));
+    p.dns.insert(
+        dns_key(DOMAIN, "TXT"),
+        answer(&["v=spf1 include:amazonses.com -all"], &[]),
+    );
+    p.dns.insert(dns_key(ALB_DNS, "A"), answer(&alb, &[]));
+    p.dns.insert(dns_key(ALB_DNS, "AAAA"), answer(&[], &[]));
+    p.dns
+        .insert(dns_key("app.lifetimecircle.de", "A"), answer(&alb, &[]));
+    p.dns
+        .insert(dns_key("app.lifetimecircle.de", "AAAA"), answer(&[], &[]));
+    p.dns.insert(
+        dns_key("www.lifetimecircle.de", "A"),
+        answer(
+            &["203.0.113.10"],
+            &["www.lifetimecircle.de -> app.lifetimecircle.de"],
+        ),
+    );
+    p.dns
+        .insert(dns_key("www.lifetimecircle.de", "AAAA"), answer(&[], &[]));
+    p.dns
+        .insert(dns_key("api.lifetimecircle.de", "A"), nxdomain());
+    p.dns
+        .insert(dns_key("api.lifetimecircle.de", "AAAA"), nxdomain());
+    for h in ["app.lifetimecircle.de", "www.lifetimecircle.de"] {
+        p.tls.insert(tls_key(h, 443), present(tls_ok()));
+        p.http.insert(
+            format!("http://{h}/"),
+            chain(vec![
+                hop(&format!("http://{h}/"), 301, Some(&format!("https://{h}/"))),
+                hop(&format!("https://{h}/"), 200, None),
+            ]),
+        );
+        let below = format!("http://{h}{REDIRECT_PATH}");
+        let target = format!("https://{h}{REDIRECT_PATH}");
+        p.http.insert(
+            below.clone(),
+            chain(vec![
+                hop(&below, 301, Some(&target)),
+                hop(&target, 404, None),
+            ]),
+        );
+    }
+    p.tls.insert(
+        tls_key("api.lifetimecircle.de", 443),
+        present(TlsResult {
+            name_not_found: true,
+            failure: Some("api.lifetimecircle.de does not exist in DNS (NXDOMAIN)".into()),
+            ..TlsResult::default()
+        }),
+    );
+    for url in [
+        "http://api.lifetimecircle.de/".to_string(),
+        format!("http://api.lifetimecircle.de{REDIRECT_PATH}"),
+    ] {
+        p.http.insert(
+            url.clone(),
+            present(HttpChain {
+                name_not_found: true,
+                hops: vec![],
+                failure: Some(format!(
+                    "{url}: api.lifetimecircle.de does not exist in DNS (NXDOMAIN)"
+                )),
+            }),
+        );
+    }
+    let health = "https://app.lifetimecircle.de/api/health";
+    p.http
+        .insert(health.into(), chain(vec![hop(health, 200, None)]));
+    p
 }
 
 /// The compliant environment with [`repository`], changed by `f`.
@@ -627,13 +928,14 @@ pub fn value<T>(o: &mut Observed<T>) -> &mut T {
 
 /// Runs `rule` with parameters `params` (TOML lines) through the real policy loader.
 pub fn run(rule: &str, params: &str, snap: &Snapshot) -> Vec<Finding> {
-    let text = format!("[rules.{rule}]\n{params}\n");
+    // The [policy] table last, so that the rule's lines keep their numbers.
+    let text = format!("[rules.{rule}]\n{params}\n\n[policy]\ndomain = \"{DOMAIN}\"\n");
     let policy = policy::load(&[PolicySource {
         name: "test.toml".into(),
         text,
     }])
     .unwrap_or_else(|d| panic!("{d}"));
-    let mut findings = crate::rules::run_rule(snap, &policy.rules[0], &policy.attestations);
+    let mut findings = crate::rules::run_rule(snap, &policy.rules[0], &policy);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }

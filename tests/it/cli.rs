@@ -137,7 +137,7 @@ fn rules_and_explain() {
     ] {
         assert!(text.contains(id), "{id} missing from `rules`");
     }
-    assert!(text.contains("49 rules."), "{text}");
+    assert!(text.contains("65 rules."), "{text}");
     let out = infraverify(dir.path())
         .args(["explain", "rds-backup-retention-too-short"])
         .output()
@@ -293,6 +293,7 @@ fn a_refused_endpoint_makes_every_control_error_and_exit_3() {
     let out = infraverify(dir.path())
         .args([
             "scan",
+            "--no-probes",
             "--endpoint-url",
             &format!("http://127.0.0.1:{port}"),
             "--call-timeout",
@@ -335,6 +336,7 @@ fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
     let out = infraverify(dir.path())
         .args([
             "scan",
+            "--no-probes",
             "--endpoint-url",
             &format!("http://127.0.0.1:{port}"),
             "--call-timeout",

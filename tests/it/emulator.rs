@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::proxy::{self, Canned};
 use crate::seed::{seed, Options};
-use crate::support::{endpoint, infraverify, read_json, stdout, verdicts};
+use crate::support::{endpoint, infraverify, read_json, stdout, verdicts, EDGE_RULES};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
@@ -21,6 +21,7 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
         Options {
             twin: true,
             example: false,
+            edge: false,
         },
     )
     .await;
@@ -28,6 +29,7 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     let out = infraverify(dir.path())
         .args([
             "scan",
+            "--no-probes",
             "--region",
             region,
             "--endpoint-url",
@@ -333,6 +335,7 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     for ((rule, rid), status) in &got {
         if (status == "fail" || status == "error")
             && !expected.contains_key(&(rule.clone(), rid.clone()))
+            && !EDGE_RULES.contains(&rule.as_str())
         {
             mismatches.push(format!("unexpected {status}: {rule} {rid}"));
         }
@@ -439,6 +442,7 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
         Options {
             twin: false,
             example: true,
+            edge: false,
         },
     )
     .await;
@@ -446,6 +450,7 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     let scan = infraverify(dir.path())
         .args([
             "scan",
+            "--no-probes",
             "--region",
             region,
             "--endpoint-url",
@@ -488,6 +493,7 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     let collect = infraverify(dir.path())
         .args([
             "collect",
+            "--no-probes",
             "--region",
             region,
             "--endpoint-url",
@@ -539,7 +545,7 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     // The example's violations are the ones reported.
     let failing: Vec<(String, String)> = verdicts(&a)
         .into_iter()
-        .filter(|(_, s)| s == "fail")
+        .filter(|((rule, _), s)| s == "fail" && !EDGE_RULES.contains(&rule.as_str()))
         .map(|(k, _)| k)
         .collect();
     let rules: Vec<&str> = failing.iter().map(|(r, _)| r.as_str()).collect();
@@ -580,10 +586,15 @@ async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
     let out = infraverify(dir.path())
         .args([
             "scan",
+            "--no-probes",
             "--region",
             region,
             "--endpoint-url",
             &deny.url,
+            // The edge controls fail here (this account has no Route 53 zone; they have
+            // their own test) and are high: the gate looks at critical failures only.
+            "--fail-on",
+            "critical",
             "--format",
             "json",
             "--format",
@@ -631,7 +642,7 @@ async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
             Some("checklist-control" | "repository" | "repository-file")
         )
     });
-    for f in aws_findings {
+    for f in aws_findings.filter(|f| !EDGE_RULES.contains(&f["rule"].as_str().unwrap())) {
         by_rule
             .entry(f["rule"].as_str().unwrap().to_string())
             .or_default()

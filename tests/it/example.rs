@@ -81,6 +81,7 @@ async fn record_example() {
         Options {
             twin: false,
             example: true,
+            edge: true,
         },
     )
     .await;
@@ -88,6 +89,7 @@ async fn record_example() {
     infraverify(dir.path())
         .args([
             "collect",
+            "--no-probes",
             "--region",
             region,
             "--endpoint-url",

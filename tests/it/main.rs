@@ -5,10 +5,12 @@
 //! test seeds its own region, so tests run in parallel without seeing each other.
 
 mod cli;
+mod edge;
 mod emulator;
 mod example;
 mod proxy;
 mod readonly;
 mod reports;
 mod seed;
+mod servers;
 mod support;

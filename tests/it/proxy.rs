@@ -54,6 +54,22 @@ impl Drop for Proxy {
 
 /// Starts the proxy on a free loopback port, forwarding to `upstream` (`http://host:port`).
 pub async fn start(upstream: &str, rule: Arc<Rule>) -> Proxy {
+    start_with(upstream, rule, None).await
+}
+
+/// A proxy that forwards every request as made by another emulated account: moto keeps
+/// each account's resources apart (Route 53 included, which is global within an account),
+/// so a test can own a whole account.
+pub async fn for_account(upstream: &str, account: &str) -> Proxy {
+    start_with(
+        upstream,
+        Arc::new(|_: &Request| None),
+        Some(account.to_string()),
+    )
+    .await
+}
+
+async fn start_with(upstream: &str, rule: Arc<Rule>, account: Option<String>) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let upstream = upstream
@@ -67,8 +83,9 @@ pub async fn start(upstream: &str, rule: Arc<Rule>) -> Proxy {
             };
             let upstream = upstream.clone();
             let rule = rule.clone();
+            let account = account.clone();
             tokio::spawn(async move {
-                let _ = handle(client, &upstream, rule).await;
+                let _ = handle(client, &upstream, rule, account.as_deref()).await;
             });
         }
     });
@@ -124,7 +141,12 @@ fn service_of(head: &str) -> String {
         .to_string()
 }
 
-async fn handle(mut client: TcpStream, upstream: &str, rule: Arc<Rule>) -> std::io::Result<()> {
+async fn handle(
+    mut client: TcpStream,
+    upstream: &str,
+    rule: Arc<Rule>,
+    account: Option<&str>,
+) -> std::io::Result<()> {
     let Some((head, body)) = read_request(&mut client).await? else {
         return Ok(());
     };
@@ -150,6 +172,9 @@ async fn handle(mut client: TcpStream, upstream: &str, rule: Arc<Rule>) -> std::
         .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
         .map(|l| format!("{l}\r\n"))
         .collect();
+    if let Some(a) = account {
+        forwarded.push_str(&format!("x-moto-account-id: {a}\r\n"));
+    }
     forwarded.push_str("Connection: close\r\n\r\n");
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(forwarded.as_bytes()).await?;

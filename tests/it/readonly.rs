@@ -172,6 +172,15 @@ const ALLOWED: &[&str] = &[
     "tag_list",
     // A field of the GetAccountAuthorizationDetails answer (the trust policy).
     "assume_role_policy_document",
+    // Paging fields of a ListResourceRecordSets request, and a field of its answer.
+    "start_record_name",
+    "start_record_type",
+    "set_start_record_identifier",
+    "set_identifier",
+    // The key-type filter of a ListCertificates request.
+    "set_key_types",
+    // The policy names of a DescribeSSLPolicies request.
+    "set_names",
 ];
 
 #[test]
@@ -205,13 +214,14 @@ fn the_readme_lists_every_rule_and_every_permission() {
         match readme.lines().find(|l| l.contains(&row)) {
             None => missing.push(format!("rule {} has no row in the controls table", m.id)),
             Some(line) => {
-                for c in m.controls {
-                    if !line.starts_with(&format!("| {c} |")) {
-                        missing.push(format!(
-                            "rule {}: row does not start with control {c}",
-                            m.id
-                        ));
-                    }
+                // The first cell lists the rule's controls: `| DNS-2, DNS-3 |`.
+                let first = line.split('|').nth(1).unwrap_or("").trim();
+                let listed: Vec<&str> = first.split(", ").collect();
+                if listed != m.controls {
+                    missing.push(format!(
+                        "rule {}: row starts with {first:?}, not its controls {:?}",
+                        m.id, m.controls
+                    ));
                 }
                 if !line.contains(&format!("| {} |", m.severity)) {
                     missing.push(format!(

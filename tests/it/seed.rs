@@ -30,6 +30,10 @@ pub struct Options {
     pub twin: bool,
     /// The few realistic violations of the bundled example snapshot.
     pub example: bool,
+    /// The checklist's compliant edge in front of lc-alb: certificate, listeners and the
+    /// Route 53 zone. Route 53 is global in the emulator, so only a test that owns the
+    /// emulator (re-recording the example) asks for it.
+    pub edge: bool,
 }
 
 /// The ids of what was created, by the names this module gives them.
@@ -269,9 +273,12 @@ impl Clients {
             .send()
             .await
             .unwrap();
+        let lb = &lb.load_balancers()[0];
+        env.set(&format!("alb:{name}"), lb.load_balancer_arn().unwrap());
+        env.set(&format!("alb-dns:{name}"), lb.dns_name().unwrap());
         env.set(
-            &format!("alb:{name}"),
-            lb.load_balancers()[0].load_balancer_arn().unwrap(),
+            &format!("alb-zone:{name}"),
+            lb.canonical_hosted_zone_id().unwrap(),
         );
     }
 
@@ -698,6 +705,16 @@ pub async fn seed(region: &str, opts: Options) -> Env {
 
     c.alb(&mut env, "lc-alb", &[pub_a.clone(), pub_b.clone()], &sg_alb)
         .await;
+    if opts.edge {
+        let lb = (
+            env.id("alb:lc-alb"),
+            env.id("alb-dns:lc-alb"),
+            env.id("alb-zone:lc-alb"),
+        );
+        crate::edge::EdgeClients::new(&cfg)
+            .compliant(&lb, &format!("seed-{region}"))
+            .await;
+    }
     seed_iam(&c).await;
     c.ecs
         .create_cluster()

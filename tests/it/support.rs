@@ -31,7 +31,11 @@ pub async fn sdk(region: &str) -> SdkConfig {
 pub fn infraverify(dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("infraverify").expect("binary is built");
     for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k == "NO_COLOR" || k == "RUST_LOG" {
+        if k.starts_with("AWS_")
+            || k.starts_with("INFRAVERIFY_")
+            || k == "NO_COLOR"
+            || k == "RUST_LOG"
+        {
             cmd.env_remove(&k);
         }
     }
@@ -44,6 +48,9 @@ pub fn infraverify(dir: &Path) -> assert_cmd::Command {
             dir.join("no-aws-credentials"),
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Tests contact loopback only: probe lookups go to a closed loopback port unless a
+        // test names its own DNS server, so no probe can reach a real resolver.
+        .env("INFRAVERIFY_DNS_SERVER", "127.0.0.1:9")
         .timeout(std::time::Duration::from_secs(120));
     cmd
 }
@@ -80,3 +87,24 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The TLS, domain and HTTP rules. Route 53 is global in the emulator, so their API side is
+/// tested in an account of its own (`edge.rs`); other emulator tests leave them out.
+pub const EDGE_RULES: &[&str] = &[
+    "route53-zone-missing",
+    "dns-delegation-mismatch",
+    "dns-record-not-pointing-at-alb",
+    "dns-name-not-resolving-to-alb",
+    "mail-dns-records-missing",
+    "acm-certificate-not-covering-names",
+    "acm-certificate-expiring",
+    "acm-certificate-not-auto-renewing",
+    "alb-https-certificate-not-covering-names",
+    "served-certificate-not-from-listener",
+    "alb-tls-policy-outdated",
+    "tls-endpoint-invalid",
+    "tls-certificate-expiring",
+    "http-not-redirecting-to-https",
+    "http-listener-not-redirecting-301",
+    "health-endpoint-failing",
+];

@@ -1,0 +1,121 @@
+//! Live probes: what the names the policy lists answer over DNS, TLS and HTTP, stored like
+//! any collected data so that `evaluate` gives the same verdicts offline.
+//!
+//! A probe that could not observe anything (a timeout, an unresolvable name, a DNS server
+//! that does not answer) is [`Observed::Unavailable`], which makes its controls `error`.
+//! A failure the endpoint itself shows (an expired certificate, a refused connection, a
+//! 302) is data, and its controls can fail on it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Observed;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Probes {
+    /// How the probes were made (`--dns-server`, `--connect-to`, `--ca-file`, timeout).
+    pub settings: ProbeSettings,
+    /// Keyed by `NAME TYPE`: `app.example.com A`.
+    pub dns: BTreeMap<String, Observed<DnsAnswer>>,
+    /// Keyed by `HOST:PORT`.
+    pub tls: BTreeMap<String, Observed<TlsResult>>,
+    /// Keyed by the first URL; redirects are followed by hand, each hop recorded.
+    pub http: BTreeMap<String, Observed<HttpChain>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSettings {
+    pub dns_server: Option<String>,
+    pub connect_to: Vec<String>,
+    pub ca_file: Option<String>,
+    pub timeout_seconds: u64,
+}
+
+/// The key of a DNS answer in [`Probes::dns`].
+pub fn dns_key(name: &str, rtype: &str) -> String {
+    format!("{} {rtype}", super::route53::canonical_name(name))
+}
+
+/// The key of a TLS result in [`Probes::tls`].
+pub fn tls_key(host: &str, port: u16) -> String {
+    format!("{}:{port}", super::route53::canonical_name(host))
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsAnswer {
+    /// `NOERROR` or `NXDOMAIN`.
+    pub rcode: String,
+    /// The answers of the asked type, as text (addresses, names without the trailing
+    /// dot, TXT strings joined), sorted.
+    pub records: Vec<String>,
+    /// The CNAMEs followed on the way, in order (`www.example.com -> app.example.com`).
+    pub cnames: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsResult {
+    /// The name has no address in DNS (NXDOMAIN, or no A/AAAA records): for an optional
+    /// name, "not used".
+    #[serde(default)]
+    pub name_not_found: bool,
+    /// The address connected to, `IP:PORT`.
+    pub address: Option<String>,
+    /// Why no TLS session came about: `connection refused`, a TLS alert, ... `None` when
+    /// the handshake completed.
+    pub failure: Option<String>,
+    /// `TLSv1.3`, `TLSv1.2`.
+    pub protocol: Option<String>,
+    pub cipher_suite: Option<String>,
+    /// Why the certificate chain would be rejected by a client trusting the public roots
+    /// (and `--ca-file`), for the name probed: `expired`, `unknown issuer`, `not valid for
+    /// name`, ... `None` when it verifies.
+    pub verify_error: Option<String>,
+    /// The served leaf certificate.
+    pub certificate: Option<ServedCertificate>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedCertificate {
+    pub subject: String,
+    pub issuer: String,
+    /// Lowercase hex pairs joined by `:`, as ACM writes serials.
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    /// DNS names among the subject alternative names, lowercased.
+    pub dns_names: Vec<String>,
+    /// SHA-256 of the DER encoding, uppercase hex pairs joined by `:`.
+    pub sha256: String,
+    pub self_signed: bool,
+    /// Certificates the server sent, the leaf included.
+    pub chain_length: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpChain {
+    /// The first URL's host has no address in DNS.
+    #[serde(default)]
+    pub name_not_found: bool,
+    pub hops: Vec<HttpHop>,
+    /// Why the chain stopped before an answer that is not a redirect: a TLS failure on
+    /// an https hop, a refused connection, too many redirects. `None` when it ended on
+    /// an answer.
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpHop {
+    pub url: String,
+    pub status: u16,
+    pub location: Option<String>,
+    /// The `Strict-Transport-Security` header, on https answers.
+    pub hsts: Option<String>,
+}
+
+impl HttpChain {
+    /// The last answer, if any.
+    pub fn last(&self) -> Option<&HttpHop> {
+        self.hops.last()
+    }
+}
