@@ -165,18 +165,26 @@ fn probe_options(p: &ProbeArgs, concurrency: usize) -> Result<ProbeOptions> {
         ca_file,
         timeout: Duration::from_secs(p.probe_timeout),
         concurrency,
+        deadline: None,
     })
 }
 
 /// Collects AWS (unless `--no-aws`) and runs the live probes the policy asks for (unless
 /// `--no-probes`), concurrently.
 async fn collect_snapshot(aws: &AwsArgs, probes: &ProbeArgs, policy: &Policy) -> Result<Snapshot> {
-    let popts = probe_options(probes, aws.concurrency as usize)?;
-    let opts = if probes.no_aws {
+    let mut popts = probe_options(probes, aws.concurrency as usize)?;
+    let mut opts = if probes.no_aws {
         None
     } else {
         Some(aws_options(aws, policy).await?)
     };
+    let deadline = aws
+        .timeout
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    popts.deadline = deadline;
+    if let Some(o) = opts.as_mut() {
+        o.deadline = deadline;
+    }
     let plan = rules::probe_plan(policy);
     let started_at = collect::now_rfc3339();
     let aws_part = async {
@@ -224,7 +232,8 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         endpoint_url: aws.endpoint_url.clone().filter(|e| !e.is_empty()),
         call_timeout: Duration::from_secs(aws.call_timeout),
         concurrency: aws.concurrency as usize,
-        domains: policy.domain.iter().cloned().collect(),
+        domains: rules::policy_hosts(policy),
+        deadline: None,
     };
     for r in &opts.regions {
         if !policy::is_region_name(r) {

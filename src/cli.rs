@@ -92,6 +92,11 @@ pub struct AwsArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
 
+    /// Seconds the whole collection may take; what is not read by then is an error
+    /// (timeout), and the reports are written. Default: no limit beyond each call's.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: Option<u64>,
+
     /// AWS calls in flight at once, across all regions and services.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,

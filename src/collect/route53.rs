@@ -92,7 +92,7 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig, domains: &[String]) -> Route53 
 async fn records(ctx: &Ctx, c: &Client, zone: &str) -> Observed<Vec<RecordSet>> {
     let mut out = Vec::new();
     let mut next: Option<(String, RrType, Option<String>)> = None;
-    let mut previous = None;
+    let mut seen = std::collections::BTreeSet::new();
     loop {
         let mut req = c
             .list_resource_record_sets()
@@ -137,18 +137,25 @@ async fn records(ctx: &Ctx, c: &Client, zone: &str) -> Observed<Vec<RecordSet>> 
                     rtype.clone(),
                     page.next_record_identifier().map(str::to_string),
                 );
-                // A page that points back at itself would loop for ever.
-                if previous.as_ref() == Some(&start) {
+                // A page that points back at one already read would loop for ever.
+                if !seen.insert(start.clone()) {
                     return Observed::unavailable(ctx.error(
                         LIST_RESOURCE_RECORD_SETS,
                         crate::inventory::ErrorKind::ServiceError,
-                        format!("zone {zone}: the next page starts where this one did"),
+                        format!("zone {zone}: the next page starts where an earlier one did"),
                     ));
                 }
-                previous = Some(start.clone());
                 next = Some(start);
             }
-            _ => break,
+            (false, _, _) => break,
+            // Truncated, but no next page named: what was read is not the whole zone.
+            (true, _, _) => {
+                return Observed::unavailable(ctx.error(
+                    LIST_RESOURCE_RECORD_SETS,
+                    crate::inventory::ErrorKind::ServiceError,
+                    format!("zone {zone}: a truncated page names no next page"),
+                ))
+            }
         }
     }
     Observed::present(out)

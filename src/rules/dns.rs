@@ -4,7 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use super::web::{self, internet_albs, probe, public_zones, route53_targets, zone_of, Points};
+use super::web::{
+    self, internet_albs, probe, public_zones, required_then_optional, route53_targets, zone_of,
+    Points,
+};
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::collect::probe::{ProbePlan, PROBE_DNS};
 use crate::finding::{Evidence, ResourceRef};
@@ -287,15 +290,17 @@ impl Rule for DnsRecordNotPointingAtAlb {
                 return;
             }
         };
-        let wanted = p
-            .names
-            .iter()
-            .map(|n| (n, true))
-            .chain(p.optional_names.iter().map(|n| (n, false)));
-        for (n, required) in wanted {
+        for (n, required) in required_then_optional(&p.names, &p.optional_names) {
             let host = cx.host(n);
             let r = name_ref(cx, "dns-record", &host);
-            let Some(zone) = zone_of(&zones, &host) else {
+            let zone = match zone_of(&zones, &host) {
+                Ok(z) => z,
+                Err(e) => {
+                    cx.error_on(r, "its records", &e);
+                    continue;
+                }
+            };
+            let Some(zone) = zone else {
                 if required {
                     let msg = format!("No public Route 53 zone holds {host}.");
                     cx.fail(r, msg, vec![]);
@@ -431,6 +436,12 @@ impl Rule for DnsNameNotResolvingToAlb {
                 plan.dns(&h, "AAAA");
             }
         }
+        // For a name without addresses: is it a CNAME to nothing?
+        for n in p.names.iter().chain(&p.optional_names) {
+            if let Some(h) = super::resolve_host(n, domain) {
+                plan.dns(&h, "CNAME");
+            }
+        }
         if p.targets.is_empty() {
             plan.load_balancer_names = true;
         }
@@ -468,12 +479,7 @@ impl Rule for DnsNameNotResolvingToAlb {
                 }
             }
         }
-        let wanted = p
-            .names
-            .iter()
-            .map(|n| (n, true))
-            .chain(p.optional_names.iter().map(|n| (n, false)));
-        for (n, required) in wanted {
+        for (n, required) in required_then_optional(&p.names, &p.optional_names) {
             let host = cx.host(n);
             let r = name_ref(cx, "dns-name", &host);
             let answers = ["A", "AAAA"].map(|t| probe(&probes.dns, &dns_key(&host, t), PROBE_DNS));
@@ -500,6 +506,15 @@ impl Rule for DnsNameNotResolvingToAlb {
                 } else {
                     "has no A or AAAA record"
                 };
+                // A CNAME to nothing is a takeover hazard, used or not.
+                let cname = probe(&probes.dns, &dns_key(&host, "CNAME"), PROBE_DNS);
+                if let Some(target) = cname.as_ref().ok().and_then(|c| c.records.first()) {
+                    let msg = format!(
+                        "{host} is a CNAME to {target}, which does not resolve: whoever can claim {target} can serve {host}."
+                    );
+                    cx.fail(r, msg, ev);
+                    continue;
+                }
                 if required {
                     cx.fail(r, format!("{host} {why} in live DNS."), ev);
                 } else {
@@ -596,7 +611,11 @@ impl Rule for MailDnsRecordsMissing {
     type Params = MailParams;
 
     fn hosts<'p>(&self, p: &'p MailParams) -> Vec<(&'static str, &'p [String])> {
-        vec![("domain", std::slice::from_ref(&p.domain))]
+        if p.sends_mail {
+            vec![("domain", std::slice::from_ref(&p.domain))]
+        } else {
+            vec![]
+        }
     }
 
     fn plan(&self, p: &MailParams, domain: Option<&str>, plan: &mut ProbePlan) {
@@ -929,5 +948,74 @@ mod tests {
                 ("s2._domainkey.lifetimecircle.de", Error),
             ],
         );
+    }
+
+    #[test]
+    fn review_cases() {
+        // A CNAME to the ALB's dualstack name leads to the ALB.
+        let mut s = compliant();
+        record(&mut s, "www.lifetimecircle.de").values = vec![format!("dualstack.{ALB_DNS}.")];
+        assert_eq!(
+            run("dns-record-not-pointing-at-alb", "", &s)[2].status,
+            Pass
+        );
+        // Two public zones of the same name: which one answers cannot be told.
+        let mut s = compliant();
+        let mut twin = value(&mut s.route53.zones)[ZONE].clone();
+        twin.id = "Z0STALE".into();
+        value(&mut s.route53.zones).insert("Z0STALE".into(), twin);
+        let f = run("dns-record-not-pointing-at-alb", "", &s);
+        assert!(f.iter().all(|f| f.status == Error), "{f:?}");
+        assert!(
+            f[1].message.contains("delete the stale one"),
+            "{}",
+            f[1].message
+        );
+        // An optional name that is a CNAME to nothing: a takeover hazard, not "unused".
+        let mut s = compliant();
+        s.probes.as_mut().unwrap().dns.insert(
+            dns_key("api.lifetimecircle.de", "CNAME"),
+            Observed::present(crate::inventory::probe::DnsAnswer {
+                rcode: "NOERROR".into(),
+                records: vec!["lc-old.herokuapp.com".into()],
+                cnames: vec![],
+            }),
+        );
+        let f = run("dns-name-not-resolving-to-alb", "", &s);
+        assert_eq!(f[0].status, Fail);
+        assert!(
+            f[0].message.contains("whoever can claim"),
+            "{}",
+            f[0].message
+        );
+        // A revoked DKIM key fails; `v=spf10` is not SPF.
+        let mut s = compliant();
+        let p = s.probes.as_mut().unwrap();
+        p.dns.insert(
+            dns_key("s1._domainkey.lifetimecircle.de", "TXT"),
+            Observed::present(crate::inventory::probe::DnsAnswer {
+                rcode: "NOERROR".into(),
+                records: vec!["v=DKIM1; k=rsa; p=".into()],
+                cnames: vec![],
+            }),
+        );
+        p.dns.insert(
+            dns_key(DOMAIN, "TXT"),
+            Observed::present(crate::inventory::probe::DnsAnswer {
+                rcode: "NOERROR".into(),
+                records: vec!["v=spf10 nonsense".into()],
+                cnames: vec![],
+            }),
+        );
+        let f = run(
+            "mail-dns-records-missing",
+            "sends-mail = true\ndkim-selectors = [\"s1\"]",
+            &s,
+        );
+        assert_verdicts(
+            &f,
+            &[(DOMAIN, Fail), ("s1._domainkey.lifetimecircle.de", Fail)],
+        );
+        assert!(f[1].message.contains("revoked"), "{}", f[1].message);
     }
 }

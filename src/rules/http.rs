@@ -283,12 +283,7 @@ impl Rule for HttpNotRedirectingToHttps {
 
     fn check(&self, cx: &mut Cx<'_>, p: &RedirectParams) {
         let Some(probes) = cx.probes() else { return };
-        let all = p
-            .names
-            .iter()
-            .map(|n| (n, true))
-            .chain(p.optional_names.iter().map(|n| (n, false)));
-        for (n, required) in all {
+        for (n, required) in super::web::required_then_optional(&p.names, &p.optional_names) {
             let host = cx.host(n);
             let (root, below) = (root_url(&host), path_url(&host, &p.path));
             let r = endpoint_ref(cx, &root, &host);

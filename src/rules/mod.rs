@@ -214,6 +214,22 @@ pub fn is_relative_host(name: &str) -> bool {
     !name.trim_end_matches('.').contains('.')
 }
 
+/// Every host name the enabled rules name, resolved against the policy's domain: the
+/// Route 53 zones that can hold them are the ones read in full.
+pub fn policy_hosts(policy: &crate::policy::Policy) -> Vec<String> {
+    let mut out: Vec<String> = policy
+        .rules
+        .iter()
+        .flat_map(|r| r.check.hosts())
+        .flat_map(|(_, names)| names)
+        .filter_map(|n| resolve_host(&n, policy.domain.as_deref()))
+        .collect();
+    out.extend(policy.domain.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// What the enabled rules want probed.
 pub fn probe_plan(policy: &crate::policy::Policy) -> ProbePlan {
     let mut plan = ProbePlan::default();

@@ -57,7 +57,13 @@ fn app_certificates<'a>(cx: &mut Cx<'a>, names: &[String]) -> Vec<(&'a str, &'a 
             continue;
         };
         for c in certs.values() {
-            let in_use = matches!(c.detail.get(), Ok(Some(d)) if !d.in_use_by.is_empty());
+            // Whether it is in use is unknown when its details could not be read: it is
+            // kept, and each rule says `error` on it rather than judging it.
+            let in_use = match c.detail.get() {
+                Ok(Some(d)) => !d.in_use_by.is_empty(),
+                Ok(None) => false,
+                Err(_) => true,
+            };
             if cert_relevant(c, domain, names) && (c.status == "ISSUED" || in_use) {
                 out.push((r.name, c));
             }
@@ -203,6 +209,11 @@ impl Rule for AcmCertificateExpiring {
         let as_of = cx.snap.collection.finished_at.clone();
         for (region, c) in app_certificates(cx, &names) {
             let r = cert_ref(cx, region, c);
+            if let (false, Err(e)) = (c.status == "ISSUED", c.detail.get()) {
+                // Not issued, and whether it is in use could not be read.
+                cx.error_on(r, "whether it is in use", e);
+                continue;
+            }
             let days = c.not_after.as_deref().and_then(|t| days_between(&as_of, t));
             let ev = vec![Evidence::new(
                 DESCRIBE_CERTIFICATE,
@@ -275,7 +286,19 @@ impl Rule for AcmCertificateNotAutoRenewing {
                     cx.error_on(r, "how it is validated", e);
                     continue;
                 }
-                Ok(d) => d.cloned().unwrap_or_default(),
+                Ok(Some(d)) if !(c.cert_type == "AMAZON_ISSUED" && d.validation.is_empty()) => {
+                    d.clone()
+                }
+                Ok(_) => {
+                    let e = CollectError {
+                        source: DESCRIBE_CERTIFICATE.into(),
+                        region: Some(region.into()),
+                        kind: ErrorKind::Other,
+                        message: "no domain validation options were returned".into(),
+                    };
+                    cx.error_on(r, "how it is validated", &e);
+                    continue;
+                }
             };
             let mut problems = Vec::new();
             let mut unknown = None;
@@ -310,8 +333,9 @@ impl Rule for AcmCertificateNotAutoRenewing {
                     let found = match &zones {
                         Err(e) => Err(e.clone()),
                         Ok(z) => match zone_of(z, &rec.name) {
-                            None => Ok(None),
-                            Some(zone) => web::records(zone).map(|recs| {
+                            Err(e) => Err(e),
+                            Ok(None) => Ok(None),
+                            Ok(Some(zone)) => web::records(zone).map(|recs| {
                                 Some(recs.iter().any(|r| {
                                     r.name == rec.name
                                         && r.rtype == rec.rtype
@@ -486,13 +510,29 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
             let mut problems = Vec::new();
             let mut covered: Vec<String> = Vec::new();
             let mut listed = Vec::new();
+            let mut unknown_names: Option<CollectError> = None;
             for c in &certs {
                 match c {
                     Err(arn) => problems.push(format!(
                         "certificate {arn} is not an ACM certificate in {region} (deleted, or an IAM server certificate)"
                     )),
                     Ok(c) => {
-                        let d = c.detail.get().ok().flatten().cloned().unwrap_or_default();
+                        let d = match c.detail.get() {
+                            Ok(Some(d)) => d.clone(),
+                            Ok(None) => {
+                                unknown_names = Some(CollectError {
+                                    source: DESCRIBE_CERTIFICATE.into(),
+                                    region: Some(region.into()),
+                                    kind: ErrorKind::Other,
+                                    message: format!("certificate {} was not described", c.arn),
+                                });
+                                continue;
+                            }
+                            Err(e) => {
+                                unknown_names = Some(e.clone());
+                                continue;
+                            }
+                        };
                         listed.push(serde_json::json!({ "arn": c.arn, "status": c.status, "names": d.names }));
                         if c.status == "ISSUED" {
                             covered.extend(d.names.iter().cloned());
@@ -511,7 +551,8 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
             }
             let required: Vec<String> = required.into_iter().collect();
             let missing = uncovered(&required, &covered);
-            if !missing.is_empty() {
+            // A certificate whose names could not be read might cover what is missing.
+            if !missing.is_empty() && unknown_names.is_none() {
                 problems.push(format!("nothing covers {}", join_words(&missing)));
             }
             let ev = vec![Evidence::new(
@@ -533,6 +574,8 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
                     problems.join("; ")
                 );
                 cx.fail(r, msg, ev);
+            } else if let Some(e) = &unknown_names {
+                cx.error_on(r, "its listener's certificates", e);
             } else if let Err(e) = &dns_names {
                 cx.error_on(r, "which Route 53 names lead to it", e);
             } else {
@@ -672,7 +715,8 @@ impl Rule for AlbTlsPolicyOutdated {
                     &cx.snap.regions[region].elbv2.ssl_policies,
                 ) {
                     None => continue,
-                    Some(m) => m.get(name).cloned(),
+                    // An answer without protocols says nothing: look the policy up instead.
+                    Some(m) => m.get(name).filter(|v| !v.is_empty()).cloned(),
                 };
                 let (protocols, source) = match from_api {
                     Some(v) => (v, "elasticloadbalancing:DescribeSSLPolicies"),
@@ -739,11 +783,7 @@ fn live_results<'a>(
         return vec![];
     };
     let mut out = Vec::new();
-    let all = names
-        .iter()
-        .map(|n| (n, true))
-        .chain(optional.iter().map(|n| (n, false)));
-    for (n, required) in all {
+    for (n, required) in web::required_then_optional(names, optional) {
         let host = cx.host(n);
         let res = probe(&probes.tls, &tls_key(&host, port), PROBE_TLS);
         if let Ok(t) = &res {
@@ -758,15 +798,25 @@ fn live_results<'a>(
     out
 }
 
-/// Why a certificate check has nothing to look at: the endpoint served none. The failed
-/// handshake itself is `tls-endpoint-invalid`'s finding.
-fn no_certificate_served(host: &str, t: &TlsResult) -> String {
-    format!(
-        "{host} served no certificate ({}); tls-endpoint-invalid reports the failed handshake.",
-        t.failure
-            .clone()
-            .unwrap_or_else(|| "the handshake failed".into())
-    )
+/// A certificate check with no certificate to look at. When the endpoint served none (the
+/// handshake failed), it is `skipped`: `tls-endpoint-invalid` reports the failure. When the
+/// handshake completed but the certificate could not be parsed, it is `error`.
+fn no_certificate_served(cx: &mut Cx<'_>, r: ResourceRef, host: &str, t: &TlsResult) {
+    match &t.failure {
+        Some(f) => cx.skip(
+            r,
+            format!("{host} served no certificate ({f}); tls-endpoint-invalid reports the failed handshake."),
+        ),
+        None => {
+            let e = CollectError {
+                source: PROBE_TLS.into(),
+                region: None,
+                kind: ErrorKind::Other,
+                message: format!("{host} completed the handshake, but its certificate could not be parsed"),
+            };
+            cx.error_on(r, "the served certificate", &e);
+        }
+    }
 }
 
 fn plan_tls(
@@ -869,6 +919,10 @@ impl Rule for TlsEndpointInvalid {
                     ("unknown issuer", Some(c)) if c.self_signed => {
                         "the certificate is self-signed".to_string()
                     }
+                    ("unknown issuer", Some(c)) if c.chain_length == 1 => format!(
+                        "the server sends only its own certificate, without the intermediate that links it to a trusted root (issuer {})",
+                        c.issuer
+                    ),
                     ("unknown issuer", Some(c)) => {
                         format!("the certificate's issuer ({}) is not trusted", c.issuer)
                     }
@@ -954,7 +1008,7 @@ impl Rule for TlsCertificateExpiring {
                 Ok(t) => t,
             };
             let Some(c) = &t.certificate else {
-                cx.skip(r, no_certificate_served(&host, t));
+                no_certificate_served(cx, r, &host, t);
                 continue;
             };
             let days = days_between(&as_of, &c.not_after);
@@ -1035,16 +1089,24 @@ impl Rule for ServedCertificateNotFromListener {
                             Ok(certs) => {
                                 for c in certs.into_iter().flatten() {
                                     match c.detail.get() {
-                                        Ok(Some(d)) => {
-                                            if let Some(s) = &d.serial {
-                                                attached.push((
-                                                    serial_key(s),
-                                                    c.arn.clone(),
-                                                    format!("{}:{}", lb.name, p.port),
-                                                ));
-                                            }
+                                        Ok(Some(d)) if d.serial.is_some() => {
+                                            attached.push((
+                                                serial_key(d.serial.as_deref().unwrap_or("")),
+                                                c.arn.clone(),
+                                                format!("{}:{}", lb.name, p.port),
+                                            ));
                                         }
-                                        Ok(None) => {}
+                                        Ok(_) => {
+                                            unknown = Some(CollectError {
+                                                source: DESCRIBE_CERTIFICATE.into(),
+                                                region: Some(region.to_string()),
+                                                kind: ErrorKind::Other,
+                                                message: format!(
+                                                "certificate {} has no serial in its description",
+                                                c.arn
+                                            ),
+                                            })
+                                        }
                                         Err(e) => unknown = Some(e.clone()),
                                     }
                                 }
@@ -1064,7 +1126,7 @@ impl Rule for ServedCertificateNotFromListener {
                 Ok(t) => t,
             };
             let Some(c) = &t.certificate else {
-                cx.skip(r, no_certificate_served(&host, t));
+                no_certificate_served(cx, r, &host, t);
                 continue;
             };
             let key = serial_key(&c.serial);
@@ -1447,5 +1509,67 @@ mod tests {
         let mut s = compliant();
         s.collection.aws = false;
         assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+    }
+
+    #[test]
+    fn review_cases_never_pass_on_what_was_not_seen() {
+        // A required name that is also listed as optional, and not in DNS: fail, not skip.
+        let f = run(
+            "tls-endpoint-invalid",
+            "names = [\"app\", \"www\", \"api\"]",
+            &compliant(),
+        );
+        assert_eq!(f[0].resource.id, ENDPOINTS[0]);
+        assert_eq!(f[0].status, Fail, "{}", f[0].message);
+        // An Amazon-issued certificate described without validation options: error.
+        let mut s = compliant();
+        value(&mut cert(&mut s).detail).validation.clear();
+        assert_verdicts(
+            &run("acm-certificate-not-auto-renewing", "", &s),
+            &[(CERT, Error)],
+        );
+        // A private CA's certificate renews by itself.
+        let mut s = compliant();
+        cert(&mut s).cert_type = "PRIVATE".into();
+        assert_verdicts(
+            &run("acm-certificate-not-auto-renewing", "", &s),
+            &[(CERT, Pass)],
+        );
+        // A policy listed without protocols is looked up, not passed.
+        let mut s = compliant();
+        listener_443(&mut s).ssl_policy = Some("ELBSecurityPolicy-2016-08".into());
+        value(&mut inv(&mut s).elbv2.ssl_policies)
+            .insert("ELBSecurityPolicy-2016-08".into(), vec![]);
+        assert_verdicts(
+            &run("alb-tls-policy-outdated", "", &s),
+            &[("arn:listener-443", Fail)],
+        );
+        // A listener certificate whose names could not be read: error, not "nothing covers".
+        let mut s = compliant();
+        cert(&mut s).detail = Observed::unavailable(denied("acm:DescribeCertificate"));
+        assert_verdicts(
+            &run("alb-https-certificate-not-covering-names", "", &s),
+            &[("arn:alb", Error)],
+        );
+        // ... or whose serial is missing: the served one cannot be matched.
+        let mut s = compliant();
+        value(&mut cert(&mut s).detail).serial = None;
+        let f = run("served-certificate-not-from-listener", "", &s);
+        assert_eq!((f[1].status, f[2].status), (Error, Error));
+        // A handshake that completed with a certificate that could not be parsed: error.
+        let mut s = compliant();
+        tls(&mut s, "app.lifetimecircle.de").certificate = None;
+        assert_eq!(run("tls-certificate-expiring", "", &s)[1].status, Error);
+        // A leaf without its intermediate is named as such.
+        let mut s = compliant();
+        let t = tls(&mut s, "app.lifetimecircle.de");
+        t.verify_error = Some("unknown issuer".into());
+        t.certificate.as_mut().unwrap().chain_length = 1;
+        let f = run("tls-endpoint-invalid", "", &s);
+        assert!(
+            f[1].message.contains("without the intermediate"),
+            "{}",
+            f[1].message
+        );
     }
 }

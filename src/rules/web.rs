@@ -86,14 +86,54 @@ pub fn public_zones<'a>(cx: &Cx<'a>) -> Result<Vec<&'a HostedZone>, &'a CollectE
         .unwrap_or_default())
 }
 
-/// The most specific zone among `zones` that holds `name`.
-pub fn zone_of<'a>(zones: &[&'a HostedZone], name: &str) -> Option<&'a HostedZone> {
+/// The most specific zone among `zones` that holds `name`. Two public zones of the same
+/// name (a zone re-created, the old one kept) make the answer unknowable from the API:
+/// only the delegated one answers, and the records of either could be the live ones.
+pub fn zone_of<'a>(
+    zones: &[&'a HostedZone],
+    name: &str,
+) -> Result<Option<&'a HostedZone>, CollectError> {
     let name = canonical_name(name);
-    zones
+    let holding: Vec<&HostedZone> = zones
         .iter()
         .filter(|z| name == z.name || name.ends_with(&format!(".{}", z.name)))
-        .max_by_key(|z| z.name.len())
         .copied()
+        .collect();
+    let Some(longest) = holding.iter().map(|z| z.name.len()).max() else {
+        return Ok(None);
+    };
+    let best: Vec<&HostedZone> = holding
+        .into_iter()
+        .filter(|z| z.name.len() == longest)
+        .collect();
+    match best.as_slice() {
+        [one] => Ok(Some(one)),
+        many => Err(CollectError {
+            source: crate::collect::route53::LIST_HOSTED_ZONES.into(),
+            region: None,
+            kind: ErrorKind::Other,
+            message: format!(
+                "{} public hosted zones are named {} ({}); which one is delegated cannot be told from the API: delete the stale one",
+                many.len(),
+                many[0].name,
+                many.iter().map(|z| z.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+    }
+}
+
+/// The required names, then the optional ones that are not also required, each with
+/// whether it is required.
+pub fn required_then_optional<'a>(
+    names: &'a [String],
+    optional: &'a [String],
+) -> impl Iterator<Item = (&'a String, bool)> + 'a {
+    names.iter().map(|n| (n, true)).chain(
+        optional
+            .iter()
+            .filter(move |o| !names.contains(o))
+            .map(|n| (n, false)),
+    )
 }
 
 /// A zone's records, or why they are not there.
@@ -145,7 +185,7 @@ fn follow(
     depth: usize,
     out: &mut Vec<(String, Points)>,
 ) -> Result<(), CollectError> {
-    let Some(zone) = zone_of(zones, name) else {
+    let Some(zone) = zone_of(zones, name)? else {
         return Ok(());
     };
     let sets: Vec<&RecordSet> = records(zone)?
@@ -159,7 +199,7 @@ fn follow(
             (None, "CNAME") => r
                 .values
                 .first()
-                .map(|v| (canonical_name(v), format!("{what} record"))),
+                .map(|v| (alb_dns(v), format!("{what} record"))),
             (None, _) => {
                 out.push((
                     what,
@@ -176,7 +216,7 @@ fn follow(
             out.push((how, Points::Alb(target)));
         } else if target.ends_with(".cloudfront.net") {
             out.push((how, Points::CloudFront(target)));
-        } else if depth < 5 && zone_of(zones, &target).is_some() && target != name {
+        } else if depth < 5 && zone_of(zones, &target)?.is_some() && target != name {
             let before = out.len();
             follow(zones, &target, albs, depth + 1, out)?;
             if out.len() == before {
@@ -208,7 +248,7 @@ pub fn names_pointing_at(
             }
             let to = match &r.alias {
                 Some(a) => Some(alb_dns(&a.dns_name)),
-                None if r.rtype == "CNAME" => r.values.first().map(|v| canonical_name(v)),
+                None if r.rtype == "CNAME" => r.values.first().map(|v| alb_dns(v)),
                 None => None,
             };
             if let Some(to) = to {
@@ -245,12 +285,15 @@ pub fn used_optional(cx: &Cx<'_>, optional: &[String]) -> Vec<String> {
     };
     hosts
         .into_iter()
-        .filter(|h| match zone_of(&zones, h).map(records) {
-            Some(Ok(recs)) => recs
-                .iter()
-                .any(|r| &r.name == h && matches!(r.rtype.as_str(), "A" | "AAAA" | "CNAME")),
-            Some(Err(_)) => true,
-            None => false,
+        .filter(|h| match zone_of(&zones, h) {
+            Ok(Some(zone)) => match records(zone) {
+                Ok(recs) => recs
+                    .iter()
+                    .any(|r| &r.name == h && matches!(r.rtype.as_str(), "A" | "AAAA" | "CNAME")),
+                Err(_) => true,
+            },
+            Err(_) => true,
+            Ok(None) => false,
         })
         .collect()
 }

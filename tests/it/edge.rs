@@ -405,7 +405,7 @@ dkim-selectors = ["s1", "gone"]
     // Read-only: nothing but GET reached any server.
     only_gets(&http.requests());
     only_gets(&good.requests());
-    let types = ["A", "AAAA", "TXT", "NS"];
+    let types = ["A", "AAAA", "CNAME", "TXT", "NS"];
     assert!(
         dns.queries()
             .iter()

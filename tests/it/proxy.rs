@@ -17,6 +17,50 @@ pub struct Canned {
 }
 
 impl Canned {
+    /// Accepts the request and never answers (the connection stays open until the proxy
+    /// is dropped or five minutes pass).
+    pub fn stall() -> Canned {
+        Canned {
+            status: "",
+            content_type: "",
+            body: String::new(),
+        }
+    }
+
+    /// AWS's throttling answer, in the request's protocol (EC2, other query services, JSON,
+    /// REST-XML).
+    pub fn throttled(req: &Request) -> Canned {
+        let query = req.body.contains("Action=");
+        if req.service == "ec2" {
+            Canned {
+                status: "503 Service Unavailable",
+                content_type: "text/xml",
+                body: "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>".into(),
+            }
+        } else if !query && req.head.to_ascii_lowercase().contains("x-amz-target:") {
+            Canned {
+                status: "400 Bad Request",
+                content_type: "application/x-amz-json-1.1",
+                body: r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+            }
+        } else {
+            Canned {
+                status: "400 Bad Request",
+                content_type: "text/xml",
+                body: "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>".into(),
+            }
+        }
+    }
+
+    /// A 503 without a usable error code, as an overloaded front end answers.
+    pub fn unavailable() -> Canned {
+        Canned {
+            status: "503 Service Unavailable",
+            content_type: "text/plain",
+            body: "Service Unavailable".into(),
+        }
+    }
+
     /// What AWS answers a query-protocol call (RDS, EC2-style XML) that IAM refuses.
     pub fn access_denied(action: &str) -> Canned {
         Canned {
@@ -39,6 +83,31 @@ pub struct Request {
     /// The service in the SigV4 scope (`rds`, `ec2`, `ecs`, `elasticloadbalancing`, `sts`).
     pub service: String,
     pub body: String,
+    /// The request line and headers.
+    pub head: String,
+}
+
+impl Request {
+    /// The operation, whatever the protocol: `Action=` of a query body, the `X-Amz-Target`
+    /// of a JSON call, else the HTTP method and path of a REST call.
+    pub fn operation(&self) -> String {
+        if let Some(a) = self
+            .body
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+        {
+            return a.to_string();
+        }
+        let target = self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("x-amz-target")
+                .then(|| v.trim().to_string())
+        });
+        match target {
+            Some(t) => t.rsplit('.').next().unwrap_or(&t).to_string(),
+            None => self.head.lines().next().unwrap_or("").to_string(),
+        }
+    }
 }
 
 pub struct Proxy {
@@ -153,8 +222,13 @@ async fn handle(
     let req = Request {
         service: service_of(&head),
         body: String::from_utf8_lossy(&body).into_owned(),
+        head: head.clone(),
     };
     if let Some(answer) = rule(&req) {
+        if answer.status.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+            return Ok(());
+        }
         let resp = format!(
             "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
             answer.status,

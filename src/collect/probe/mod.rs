@@ -156,6 +156,8 @@ pub struct ProbeOptions {
     pub timeout: Duration,
     /// Probes in flight at once.
     pub concurrency: usize,
+    /// When the whole scan must be over (`--timeout`).
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl Default for ProbeOptions {
@@ -166,6 +168,7 @@ impl Default for ProbeOptions {
             ca_file: None,
             timeout: Duration::from_secs(10),
             concurrency: 16,
+            deadline: None,
         }
     }
 }
@@ -208,6 +211,34 @@ impl Prober {
         }
     }
 
+    /// Runs one probe under the concurrency bound and the scan's `--timeout`.
+    async fn bounded<T>(
+        &self,
+        source: &str,
+        what: &str,
+        probe: impl std::future::Future<Output = Observed<T>>,
+    ) -> Observed<T> {
+        let late = || {
+            Observed::unavailable(self.error(
+                source,
+                ErrorKind::Timeout,
+                format!("{what}: {}", super::DEADLINE_MESSAGE),
+            ))
+        };
+        let wait = super::within(self.opts.deadline, Duration::MAX);
+        let Ok(permit) = tokio::time::timeout(wait, self.sem.acquire()).await else {
+            return late();
+        };
+        let _permit = permit.expect("never closed");
+        let left = super::within(self.opts.deadline, Duration::MAX);
+        if left.is_zero() {
+            return late();
+        }
+        tokio::time::timeout(left, probe)
+            .await
+            .unwrap_or_else(|_| late())
+    }
+
     pub fn error(&self, source: &str, kind: ErrorKind, message: String) -> CollectError {
         CollectError {
             source: source.to_string(),
@@ -220,21 +251,33 @@ impl Prober {
     /// Where to connect for HOST:PORT: `--connect-to` first, else the resolver.
     pub async fn target(&self, source: &str, host: &str, port: u16) -> Target {
         let host = canonical_name(host);
-        let (name, port) = match self.opts.connect_to.iter().find(|c| c.applies(&host, port)) {
+        let rule = self.opts.connect_to.iter().find(|c| c.applies(&host, port));
+        let (name, port) = match rule {
             Some(c) => (
                 c.addr.clone().unwrap_or_else(|| host.clone()),
                 c.port2.unwrap_or(port),
             ),
             None => (host.clone(), port),
         };
+        // An address --connect-to names that does not resolve says nothing about HOST.
+        let redirected = rule.is_some_and(|c| c.addr.is_some());
         if let Ok(ip) = name.parse::<IpAddr>() {
             return Target::Addr(SocketAddr::new(ip, port));
         }
+        let via = |why: String| {
+            Target::Unavailable(self.error(
+                source,
+                ErrorKind::Other,
+                format!("--connect-to for {host}:{port}: {why}"),
+            ))
+        };
         match dns::addresses(self, &name).await {
             Ok(Some(ips)) => match ips.first() {
                 Some(ip) => Target::Addr(SocketAddr::new(*ip, port)),
+                None if redirected => via(format!("{name} has no A or AAAA record")),
                 None => Target::NoAddress(format!("{name} has no A or AAAA record")),
             },
+            Ok(None) if redirected => via(format!("{name} does not exist in DNS")),
             Ok(None) => Target::NoAddress(format!("{name} does not exist in DNS (NXDOMAIN)")),
             Err(e) => Target::Unavailable(self.error(
                 source,
@@ -256,23 +299,27 @@ pub async fn run(plan: &ProbePlan, opts: ProbeOptions) -> (Probes, Vec<CollectEr
     let dns = super::each(plan.dns.iter().cloned().collect(), |(name, rtype)| {
         let p = prober.clone();
         async move {
-            let _permit = p.sem.acquire().await.expect("never closed");
-            let answer = dns::lookup(&p, &name, &rtype).await;
+            let what = format!("{name} {rtype}");
+            let answer = p
+                .bounded(PROBE_DNS, &what, dns::lookup(&p, &name, &rtype))
+                .await;
             (dns_key(&name, &rtype), answer)
         }
     });
     let tls = super::each(plan.tls.iter().cloned().collect(), |(host, port)| {
         let p = prober.clone();
         async move {
-            let _permit = p.sem.acquire().await.expect("never closed");
-            (tls_key(&host, port), tls::probe(&p, &host, port).await)
+            let what = format!("{host}:{port}");
+            let result = p
+                .bounded(PROBE_TLS, &what, tls::probe(&p, &host, port))
+                .await;
+            (tls_key(&host, port), result)
         }
     });
     let http = super::each(plan.http.iter().cloned().collect(), |url| {
         let p = prober.clone();
         async move {
-            let _permit = p.sem.acquire().await.expect("never closed");
-            let chain = http::chain(&p, &url).await;
+            let chain = p.bounded(PROBE_HTTP, &url, http::chain(&p, &url)).await;
             (url, chain)
         }
     });
@@ -347,7 +394,8 @@ pub fn connect_failure(e: &std::io::Error) -> Result<String, ProbeFailure> {
     use std::io::ErrorKind as K;
     match e.kind() {
         K::ConnectionRefused => Ok("connection refused".into()),
-        K::ConnectionReset => Ok("connection reset by the server".into()),
+        K::ConnectionReset | K::ConnectionAborted => Ok("connection reset by the server".into()),
+        K::UnexpectedEof => Ok("the server closed the connection".into()),
         K::TimedOut => Err(ProbeFailure {
             kind: ErrorKind::Timeout,
             message: "the connection timed out".into(),

@@ -164,10 +164,13 @@ pub async fn probe(p: &Prober, host: &str, port: u16) -> Observed<TlsResult> {
                 "the TLS handshake did not finish in time".into(),
             )
         }
-        Ok(Err(e)) => {
-            result.failure = Some(handshake_failure(&e));
-            return Observed::present(result);
-        }
+        Ok(Err(e)) => match handshake_failure(&e) {
+            Ok(why) => {
+                result.failure = Some(why);
+                return Observed::present(result);
+            }
+            Err(f) => return unavailable(f.kind, f.message),
+        },
         Ok(Ok(s)) => s,
     };
     {
@@ -194,24 +197,20 @@ pub async fn probe(p: &Prober, host: &str, port: u16) -> Observed<TlsResult> {
     Observed::present(result)
 }
 
-/// Why a handshake failed, from the error tokio-rustls gives.
-fn handshake_failure(e: &std::io::Error) -> String {
+/// Why a handshake failed, from the error tokio-rustls gives: what the server showed (a TLS
+/// alert, a closed connection), or nothing observed (a timeout, an unreachable network).
+fn handshake_failure(e: &std::io::Error) -> Result<String, super::ProbeFailure> {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return match inner {
+        return Ok(match inner {
             rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
                 "the server offers no protocol version this probe speaks (TLS 1.2 or 1.3)".into()
             }
             rustls::Error::AlertReceived(a) => format!("the server sent the alert {a:?}"),
             rustls::Error::PeerIncompatible(p) => format!("incompatible server: {p:?}"),
             other => format!("handshake failed: {other}"),
-        };
+        });
     }
-    match e.kind() {
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
-            "the server closed the connection during the handshake".into()
-        }
-        _ => format!("handshake failed: {e}"),
-    }
+    connect_failure(e).map(|why| format!("{why} during the handshake"))
 }
 
 /// The parts of the leaf certificate the rules read.
