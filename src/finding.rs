@@ -273,19 +273,20 @@ impl FindingBuilder {
         rule: &str,
         controls: &[&str],
         severity: Severity,
-        resource: ResourceRef,
+        mut resource: ResourceRef,
         status: Status,
         message: impl Into<String>,
     ) -> Self {
         let message = message.into();
-        assert!(
-            !message.trim().is_empty(),
-            "finding for rule {rule} built without a message"
+        debug_assert!(
+            !message.trim().is_empty() && !resource.kind.is_empty(),
+            "finding for rule {rule} built without a message or resource kind"
         );
-        assert!(
-            !resource.id.is_empty() && !resource.kind.is_empty(),
-            "finding for rule {rule} built without a resource"
-        );
+        // A damaged or hand-edited snapshot can hold a resource without a name: say so
+        // rather than stop.
+        if resource.id.is_empty() {
+            resource.id = "(no id)".into();
+        }
         FindingBuilder {
             finding: Finding {
                 rule: rule.to_string(),

@@ -14,4 +14,6 @@ pub mod iam_eval;
 pub mod inventory;
 pub mod policy;
 pub mod report;
+#[cfg(test)]
+mod robustness;
 pub mod rules;
