@@ -48,6 +48,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             );
             Ok(0)
         }
+        Command::IamPolicy { policy } => {
+            let p = load_policy(&policy.policies)?;
+            print!("{}", collect::service::iam_policy(&rules::services(&p)));
+            Ok(0)
+        }
         Command::Evaluate(args) => evaluate(args),
         Command::Handoff(args) => handoff(args),
         Command::Diff { old, new, format } => {
@@ -234,6 +239,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         concurrency: aws.concurrency as usize,
         domains: rules::policy_hosts(policy),
         deadline: None,
+        services: rules::services(policy),
     };
     for r in &opts.regions {
         if !policy::is_region_name(r) {

@@ -53,6 +53,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
         format: DiffFormat,
     },
+    /// Print the least-privilege IAM policy (JSON) for the rules the policies enable: the
+    /// read actions of exactly the services they read.
+    IamPolicy {
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
     /// Validate policy files; exit 0 if valid, 2 with located errors if not.
     CheckPolicy {
         /// The policy files (TOML).

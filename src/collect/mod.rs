@@ -20,6 +20,7 @@ pub mod repo;
 pub mod route53;
 pub mod scaling;
 pub mod secrets;
+pub mod service;
 pub mod sts;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ use crate::inventory::{
     CollectError, CollectionInfo, ErrorKind, Observed, RegionInventory, Snapshot, ToolInfo,
     SNAPSHOT_SCHEMA,
 };
+pub use service::Service;
 
 /// What to collect and how.
 #[derive(Clone, Debug)]
@@ -54,6 +56,9 @@ pub struct CollectOptions {
     /// When the whole scan must be over (`--timeout`): calls not finished by then fail as
     /// timeouts, so the snapshot holds what was read and says what was not.
     pub deadline: Option<tokio::time::Instant>,
+    /// The services to read (what the enabled rules need); the others are not called, and
+    /// their data stays "not collected".
+    pub services: std::collections::BTreeSet<service::Service>,
 }
 
 /// The error of a call cut short by the scan's `--timeout`.
@@ -79,6 +84,7 @@ impl Default for CollectOptions {
             concurrency: 16,
             domains: Vec::new(),
             deadline: None,
+            services: service::Service::ALL.into_iter().collect(),
         }
     }
 }
@@ -420,10 +426,20 @@ where
         .collect()
 }
 
-/// Records the error of an unavailable field in the run's error list.
+/// Records the error of an unavailable field in the run's error list. Data of a service no
+/// enabled rule reads was deliberately not collected, which is no error.
 pub(crate) fn note<T>(errors: &mut Vec<CollectError>, o: &Observed<T>) {
-    if let Some(e) = o.error() {
+    if let Some(e) = o.error().filter(|e| e.kind != ErrorKind::NotCollected) {
         errors.push(e.clone());
+    }
+}
+
+/// Runs a collector when its service is wanted; otherwise leaves its data "not collected".
+async fn when<T: Default>(on: bool, collect: impl std::future::Future<Output = T>) -> T {
+    if on {
+        collect.await
+    } else {
+        T::default()
     }
 }
 
@@ -471,26 +487,48 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
     let iam = {
         let ctx = Ctx::new(opts, &home, sem.clone());
         let base = base.clone();
-        tokio::spawn(async move { iam::collect(&ctx, &base).await })
+        let on = opts.services.contains(&Service::Iam);
+        tokio::spawn(async move { when(on, iam::collect(&ctx, &base)).await })
     };
     // Route 53 is global too.
     let route53 = {
         let ctx = Ctx::new(opts, &home, sem.clone());
         let base = base.clone();
         let domains = opts.domains.clone();
-        tokio::spawn(async move { route53::collect(&ctx, &base, &domains).await })
+        let on = opts.services.contains(&Service::Route53);
+        tokio::spawn(async move { when(on, route53::collect(&ctx, &base, &domains)).await })
     };
     let mut tasks = tokio::task::JoinSet::new();
     for region in &opts.regions {
         let ctx = Ctx::new(opts, region, sem.clone());
         let base = base.clone();
         let region = region.clone();
+        let on = |s: Service| opts.services.contains(&s);
+        let (ec2_on, elbv2_on, ecs_on, logs_on, rds_on) = (
+            on(Service::Ec2),
+            on(Service::Elbv2),
+            on(Service::Ecs),
+            on(Service::Logs),
+            on(Service::Rds),
+        );
+        let (ecr_on, secrets_on, scaling_on, acm_on) = (
+            on(Service::Ecr),
+            on(Service::Secrets),
+            on(Service::Scaling),
+            on(Service::Acm),
+        );
         tasks.spawn(async move {
             let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling, acm) = tokio::join!(
-                ec2::collect(&ctx, &base),
-                elbv2::collect(&ctx, &base),
+                when(ec2_on, ec2::collect(&ctx, &base)),
+                when(elbv2_on, elbv2::collect(&ctx, &base)),
                 async {
+                    if !ecs_on {
+                        return Default::default();
+                    }
                     let ecs = ecs::collect(&ctx, &base).await;
+                    if !logs_on {
+                        return (ecs, Default::default());
+                    }
                     let logs = match ecs.task_definitions.get() {
                         Err(e) => crate::inventory::logs::Logs {
                             log_groups: Observed::unavailable(e.clone()),
@@ -510,11 +548,11 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
                     };
                     (ecs, logs)
                 },
-                rds::collect(&ctx, &base),
-                ecr::collect(&ctx, &base),
-                secrets::collect(&ctx, &base),
-                scaling::collect(&ctx, &base),
-                acm::collect(&ctx, &base),
+                when(rds_on, rds::collect(&ctx, &base)),
+                when(ecr_on, ecr::collect(&ctx, &base)),
+                when(secrets_on, secrets::collect(&ctx, &base)),
+                when(scaling_on, scaling::collect(&ctx, &base)),
+                when(acm_on, acm::collect(&ctx, &base)),
             );
             let inv = RegionInventory {
                 ec2,

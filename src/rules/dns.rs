@@ -43,6 +43,7 @@ declare_rule! {
         severity: High,
         kind: "route53-hosted-zone",
         title: "The domain has no public Route 53 hosted zone",
+        reads: [Route53],
     }
 }
 
@@ -117,6 +118,7 @@ declare_rule! {
         kind: "route53-hosted-zone",
         title: "The domain is not delegated to its Route 53 zone's name servers",
         source: Probes,
+        reads: [Route53],
     }
 }
 
@@ -263,6 +265,7 @@ declare_rule! {
         severity: High,
         kind: "dns-record",
         title: "An app name's Route 53 records do not lead to the ALB",
+        reads: [Route53, Elbv2],
     }
 }
 
@@ -415,6 +418,7 @@ declare_rule! {
         kind: "dns-name",
         title: "An app name does not resolve, live, to the ALB's addresses",
         source: Probes,
+        reads: [Elbv2],
     }
 }
 

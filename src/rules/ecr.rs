@@ -66,6 +66,7 @@ declare_rule! {
         severity: Medium,
         kind: "ecr-repository",
         title: "A planned ECR repository does not exist",
+        reads: [Ecr],
     }
 }
 
@@ -130,6 +131,7 @@ declare_rule! {
         severity: Medium,
         kind: "ecr-repository",
         title: "An ECR repository has no lifecycle rule that expires images within the planned days",
+        reads: [Ecr],
     }
 }
 
@@ -245,6 +247,7 @@ declare_rule! {
         severity: Info,
         kind: "ecr-repository",
         title: "Images carry tags outside the release tag strategy",
+        reads: [Ecr],
     }
 }
 
@@ -315,6 +318,7 @@ declare_rule! {
         severity: Low,
         kind: "ecr-repository",
         title: "An ECR repository does not scan images on push",
+        reads: [Ecr],
     }
 }
 
@@ -349,6 +353,7 @@ declare_rule! {
         severity: Low,
         kind: "ecr-repository",
         title: "An ECR repository lets a pushed tag be overwritten",
+        reads: [Ecr],
     }
 }
 

@@ -39,6 +39,7 @@ declare_rule! {
         severity: High,
         kind: "elbv2-load-balancer",
         title: "The ALB's HTTP listener does not answer every request with a 301 to HTTPS",
+        reads: [Elbv2],
     }
 }
 

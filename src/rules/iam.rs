@@ -395,6 +395,7 @@ declare_rule! {
         severity: High,
         kind: "iam-role",
         title: "The ECS task execution role is missing, trusts more than ECS tasks, or cannot log or pull images",
+        reads: [Iam, Ecs, Ecr],
     }
 }
 
@@ -587,6 +588,7 @@ declare_rule! {
         severity: High,
         kind: "iam-role",
         title: "An app principal may use S3 on buckets other than the frontend bucket",
+        reads: [Iam, Ecs],
     }
 }
 
@@ -620,6 +622,7 @@ declare_rule! {
         severity: High,
         kind: "iam-role",
         title: "An app principal may read secrets other than the ones named for it",
+        reads: [Iam, Ecs, Secrets],
     }
 }
 
@@ -656,6 +659,7 @@ declare_rule! {
         severity: Critical,
         kind: "iam-role",
         title: "An app role or user has AdministratorAccess or an Action \"*\" on Resource \"*\"",
+        reads: [Iam, Ecs],
     }
 }
 
@@ -711,6 +715,7 @@ declare_rule! {
         severity: High,
         kind: "iam-role",
         title: "The CI/CD principal cannot push to ECR, or a production task or execution role can",
+        reads: [Iam, Ecs, Ecr],
     }
 }
 

@@ -49,6 +49,9 @@ pub struct RuleMeta {
     pub doc: &'static str,
     /// The data the rule reads; a run that did not gather it skips the rule.
     pub source: Source,
+    /// The AWS services whose data it reads: a scan collects only what the enabled rules
+    /// read, and `iam-policy` grants only that.
+    pub reads: &'static [crate::collect::Service],
 }
 
 /// Where a rule's verdict comes from.
@@ -108,7 +111,8 @@ macro_rules! declare_rule {
             severity: $severity:ident,
             kind: $kind:literal,
             title: $title:literal
-            $(, source: $source:ident)? $(,)?
+            $(, source: $source:ident)?
+            $(, reads: [$($reads:ident),* $(,)?])? $(,)?
         }
     ) => {
         $(#[$attr])*
@@ -126,6 +130,7 @@ macro_rules! declare_rule {
                     scope: $scope,
                     doc: include_str!(concat!("docs/", $id, ".md")),
                     source: $crate::rules::declare_rule!(@source $($source)?),
+                    reads: &[$($($crate::collect::Service::$reads),*)?],
                 };
                 &META
             }
@@ -228,6 +233,18 @@ pub fn policy_hosts(policy: &crate::policy::Policy) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The AWS services the enabled rules read, with what those require.
+pub fn services(
+    policy: &crate::policy::Policy,
+) -> std::collections::BTreeSet<crate::collect::Service> {
+    crate::collect::Service::closure(
+        policy
+            .rules
+            .iter()
+            .flat_map(|r| r.rule.meta().reads.iter().copied()),
+    )
 }
 
 /// What the enabled rules want probed.
@@ -821,7 +838,49 @@ mod tests {
             scope: "s",
             doc,
             source: Source::Aws,
+            reads: &[],
         };
         assert_eq!(m.remediation(), "Turn it on.");
+    }
+
+    /// Each rule reads only the services it declares: with every other service's data
+    /// absent, as a scan that collects only what the enabled rules read leaves it, no rule
+    /// of the shipped policies says `error`.
+    #[test]
+    fn rules_declare_every_service_they_read() {
+        use crate::collect::Service;
+        let sources = [
+            crate::policy::PolicySource::embedded_default(),
+            crate::policy::PolicySource {
+                name: "policies/aws-baseline.toml".into(),
+                text: include_str!("../../policies/aws-baseline.toml").into(),
+            },
+        ];
+        for src in sources {
+            let policy = crate::policy::load(std::slice::from_ref(&src)).unwrap();
+            for rule in &policy.rules {
+                let m = rule.rule.meta();
+                let mut snap = testing::compliant();
+                snap.repository = Some(testing::repository());
+                for s in Service::ALL {
+                    if !Service::closure(m.reads.iter().copied()).contains(&s) {
+                        testing::clear_service(&mut snap, s);
+                    }
+                }
+                for f in run_rule(&snap, rule, &policy) {
+                    assert_ne!(
+                        f.status,
+                        Status::Error,
+                        "{} reads more than {:?}: {}",
+                        m.id,
+                        m.reads,
+                        f.message
+                    );
+                }
+                if m.source == Source::Aws && m.id != "handoff-doc-drift" {
+                    assert!(!m.reads.is_empty(), "{} declares no service", m.id);
+                }
+            }
+        }
     }
 }

@@ -133,6 +133,7 @@ declare_rule! {
         severity: Medium,
         kind: "ec2-vpc",
         title: "Production VPC is missing or not on the planned CIDR block",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -256,6 +257,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-subnet",
         title: "A subnet of the internet-facing ALB has no default route to an attached internet gateway",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -317,6 +319,7 @@ declare_rule! {
         severity: High,
         kind: "elbv2-load-balancer",
         title: "The internet-facing ALB spans fewer availability zones than planned",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -384,6 +387,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-subnet",
         title: "A private app subnet routes to an internet gateway, lacks NAT egress or assigns public IPs",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -512,6 +516,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-subnet",
         title: "A private DB subnet has a route to an internet gateway",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -577,6 +582,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-subnet-group",
         title: "A DB subnet group spans fewer availability zones than planned",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -667,6 +673,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-nat-gateway",
         title: "The app subnets' NAT gateway is missing, not available, private, or not in a public subnet",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 

@@ -282,6 +282,7 @@ declare_rule! {
         severity: Low,
         kind: "repository-file",
         title: "docs/INFRASTRUCTURE_PROD.md names ids that do not exist, or misses the live VPC, ALB or database",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -498,6 +499,7 @@ declare_rule! {
         severity: Medium,
         kind: "ecs-service",
         title: "An ECS service does not scale between the planned bounds on CPU at the planned target",
+        reads: [Ecs, Scaling],
     }
 }
 
@@ -647,6 +649,7 @@ declare_rule! {
         severity: Low,
         kind: "logs-log-group",
         title: "A log group the ECS tasks write to is missing or keeps logs for ever",
+        reads: [Ecs, Logs],
     }
 }
 
@@ -740,6 +743,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The database's latest restorable time lags more than the RPO",
+        reads: [Rds],
     }
 }
 
@@ -822,6 +826,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The database's backups exist only in its own region",
+        reads: [Rds],
     }
 }
 

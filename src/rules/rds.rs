@@ -98,6 +98,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The database is not PostgreSQL, or runs a major version older than planned",
+        reads: [Rds],
     }
 }
 
@@ -256,6 +257,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-instance",
         title: "The DB instance class is smaller than planned",
+        reads: [Rds],
     }
 }
 
@@ -317,6 +319,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The DB instance is not Multi-AZ",
+        reads: [Rds],
     }
 }
 
@@ -353,6 +356,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-instance",
         title: "DB storage is smaller than planned, not the planned type, or does not autoscale",
+        reads: [Rds],
     }
 }
 
@@ -443,6 +447,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The DB instance can be deleted: deletion protection is off",
+        reads: [Rds],
     }
 }
 
@@ -472,6 +477,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "Automated backups are off or kept for fewer days than planned",
+        reads: [Rds],
     }
 }
 
@@ -517,6 +523,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-instance",
         title: "The PostgreSQL parameter group allows too few connections or lacks pg_stat_statements",
+        reads: [Rds],
     }
 }
 
@@ -662,6 +669,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-instance",
         title: "Enhanced monitoring is off or has no monitoring role",
+        reads: [Rds],
     }
 }
 
@@ -726,6 +734,7 @@ declare_rule! {
         severity: Medium,
         kind: "rds-db-instance",
         title: "The DB instance has no available manual snapshot (recent enough)",
+        reads: [Rds],
     }
 }
 
@@ -820,6 +829,7 @@ declare_rule! {
         severity: Critical,
         kind: "rds-db-instance",
         title: "The DB instance is publicly accessible",
+        reads: [Rds],
     }
 }
 
@@ -848,6 +858,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The DB instance's storage is not encrypted",
+        reads: [Rds],
     }
 }
 
@@ -902,6 +913,7 @@ declare_rule! {
         severity: Critical,
         kind: "rds-db-snapshot",
         title: "A manual DB snapshot is shared publicly",
+        reads: [Rds],
     }
 }
 
@@ -953,6 +965,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-snapshot",
         title: "A manual DB snapshot is not encrypted",
+        reads: [Rds],
     }
 }
 

@@ -28,6 +28,7 @@ declare_rule! {
         severity: High,
         kind: "rds-db-instance",
         title: "The database's admin password is not kept in Secrets Manager",
+        reads: [Rds, Secrets],
     }
 }
 
@@ -118,6 +119,7 @@ declare_rule! {
         severity: High,
         kind: "secretsmanager-secret",
         title: "A secret the app needs does not exist in Secrets Manager",
+        reads: [Secrets],
     }
 }
 
@@ -186,6 +188,7 @@ declare_rule! {
         severity: Medium,
         kind: "secretsmanager-secret",
         title: "A secret does not rotate automatically",
+        reads: [Secrets],
     }
 }
 

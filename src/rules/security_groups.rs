@@ -127,6 +127,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-security-group",
         title: "The ALB's security group admits more than tcp 80 and 443",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -282,6 +283,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-security-group",
         title: "The API's security group admits traffic other than the app port from the ALB's group",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -314,6 +316,7 @@ declare_rule! {
         severity: Critical,
         kind: "ec2-security-group",
         title: "The database's security group admits traffic other than the DB port from the API's group",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -347,6 +350,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-security-group",
         title: "A security group admits a database port from a CIDR block instead of a security group",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -437,6 +441,7 @@ declare_rule! {
         severity: High,
         kind: "ec2-security-group",
         title: "A security group other than the ALB's admits traffic from 0.0.0.0/0 or ::/0",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -518,6 +523,7 @@ declare_rule! {
         severity: Critical,
         kind: "ec2-security-group",
         title: "A security group admits an admin or database port from 0.0.0.0/0 or ::/0",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 
@@ -582,6 +588,7 @@ declare_rule! {
         severity: Low,
         kind: "ec2-security-group",
         title: "A workload security group allows all egress where the policy requires it restricted",
+        reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
 

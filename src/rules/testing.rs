@@ -964,3 +964,27 @@ pub fn assert_verdicts(findings: &[Finding], expected: &[(&str, Status)]) {
             .join("\n")
     );
 }
+
+/// Forgets what a service's collector read, as a scan that did not need it leaves it.
+pub fn clear_service(s: &mut Snapshot, service: crate::collect::Service) {
+    use crate::collect::Service::*;
+    for inv in s.regions.values_mut() {
+        match service {
+            Ec2 => inv.ec2 = Default::default(),
+            Elbv2 => inv.elbv2 = Default::default(),
+            Ecs => inv.ecs = Default::default(),
+            Logs => inv.logs = Default::default(),
+            Rds => inv.rds = Default::default(),
+            Ecr => inv.ecr = Default::default(),
+            Secrets => inv.secrets = Default::default(),
+            Scaling => inv.scaling = Default::default(),
+            Acm => inv.acm = Default::default(),
+            Iam | Route53 => {}
+        }
+    }
+    match service {
+        Iam => s.iam = Default::default(),
+        Route53 => s.route53 = Default::default(),
+        _ => {}
+    }
+}

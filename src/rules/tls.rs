@@ -33,13 +33,50 @@ fn endpoint_ref(cx: &Cx<'_>, host: &str, port: u16) -> ResourceRef {
         .account(cx.account())
 }
 
-/// The required names and the optional ones in use, resolved.
-fn wanted_names(cx: &Cx<'_>, names: &[String], optional: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = names.iter().map(|n| cx.host(n)).collect();
-    out.extend(used_optional(cx, optional));
-    out.sort();
-    out.dedup();
-    out
+/// The names a certificate must cover: the required ones and the optional ones in use
+/// (`names`), and optional ones whose use Route 53 could not tell (`unsure`, with why).
+struct Wanted {
+    names: Vec<String>,
+    unsure: Vec<String>,
+    why: Option<CollectError>,
+}
+
+impl Wanted {
+    /// Every name that could be the app's, for finding its certificates.
+    fn all(&self) -> Vec<String> {
+        self.names.iter().chain(&self.unsure).cloned().collect()
+    }
+
+    /// The error to report when a certificate covers all sure names but not every unsure
+    /// one: whether it must is unknown.
+    fn unsure_gap(&self, covered: &[String]) -> Option<CollectError> {
+        let gap = uncovered(&self.unsure, covered);
+        (!gap.is_empty()).then(|| {
+            let why = self.why.clone().map(|e| e.message).unwrap_or_default();
+            CollectError {
+                source: crate::collect::route53::LIST_RESOURCE_RECORD_SETS.into(),
+                region: None,
+                kind: self.why.as_ref().map_or(ErrorKind::Other, |e| e.kind),
+                message: format!(
+                    "whether {} is in use cannot be told from Route 53 ({why}), and nothing covers it",
+                    join_words(&gap)
+                ),
+            }
+        })
+    }
+}
+
+fn wanted_names(cx: &Cx<'_>, names: &[String], optional: &[String]) -> Wanted {
+    let mut sure: Vec<String> = names.iter().map(|n| cx.host(n)).collect();
+    let used = used_optional(cx, optional);
+    sure.extend(used.used);
+    sure.sort();
+    sure.dedup();
+    Wanted {
+        names: sure,
+        unsure: used.unsure,
+        why: used.why,
+    }
 }
 
 /// The app's certificates: ACM certificates of the domain or covering its names that are
@@ -114,6 +151,7 @@ declare_rule! {
         severity: High,
         kind: "acm-certificate",
         title: "An ACM certificate of the app is not issued or does not cover all of its names",
+        reads: [Acm, Route53],
     }
 }
 
@@ -126,8 +164,9 @@ impl Rule for AcmCertificateNotCoveringNames {
 
     fn check(&self, cx: &mut Cx<'_>, p: &CoverParams) {
         cx.threshold("names");
-        let names = wanted_names(cx, &p.names, &p.optional_names);
-        let certs = app_certificates(cx, &names);
+        let wanted = wanted_names(cx, &p.names, &p.optional_names);
+        let names = wanted.names.clone();
+        let certs = app_certificates(cx, &wanted.all());
         if certs.is_empty() && cx.findings_so_far() == 0 {
             return no_certificate(cx, &names);
         }
@@ -160,6 +199,8 @@ impl Rule for AcmCertificateNotCoveringNames {
                     join_words(&d.names)
                 );
                 cx.fail(r, msg, ev);
+            } else if let Some(e) = wanted.unsure_gap(&d.names) {
+                cx.error_on(r, "the names it must cover", &e);
             } else {
                 let msg = format!(
                     "Certificate {} is ISSUED and covers {}.",
@@ -193,6 +234,7 @@ declare_rule! {
         severity: High,
         kind: "acm-certificate",
         title: "An ACM certificate of the app expires within the planned days",
+        reads: [Acm, Route53],
     }
 }
 
@@ -205,7 +247,7 @@ impl Rule for AcmCertificateExpiring {
 
     fn check(&self, cx: &mut Cx<'_>, p: &ExpiryParams) {
         cx.threshold("min-days");
-        let names = wanted_names(cx, &p.names, &p.optional_names);
+        let names = wanted_names(cx, &p.names, &p.optional_names).all();
         let as_of = cx.snap.collection.finished_at.clone();
         for (region, c) in app_certificates(cx, &names) {
             let r = cert_ref(cx, region, c);
@@ -266,6 +308,7 @@ declare_rule! {
         severity: Medium,
         kind: "acm-certificate",
         title: "An ACM certificate of the app cannot renew by itself (imported, or not DNS-validated)",
+        reads: [Acm, Route53],
     }
 }
 
@@ -277,7 +320,7 @@ impl Rule for AcmCertificateNotAutoRenewing {
     }
 
     fn check(&self, cx: &mut Cx<'_>, p: &CoverParams) {
-        let names = wanted_names(cx, &p.names, &p.optional_names);
+        let names = wanted_names(cx, &p.names, &p.optional_names).all();
         let zones = public_zones(cx).map_err(Clone::clone);
         for (region, c) in app_certificates(cx, &names) {
             let r = cert_ref(cx, region, c);
@@ -457,6 +500,7 @@ declare_rule! {
         severity: High,
         kind: "elbv2-load-balancer",
         title: "The ALB has no HTTPS listener whose certificates cover every name that leads to it",
+        reads: [Elbv2, Acm, Route53],
     }
 }
 
@@ -468,7 +512,8 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
     }
 
     fn check(&self, cx: &mut Cx<'_>, p: &ListenerCertParams) {
-        let policy_names = wanted_names(cx, &p.names, &p.optional_names);
+        let wanted = wanted_names(cx, &p.names, &p.optional_names);
+        let policy_names = wanted.names.clone();
         let (albs, errors) = internet_albs(cx);
         for e in errors {
             let region = e.region.clone().unwrap_or_default();
@@ -576,6 +621,8 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
                 cx.fail(r, msg, ev);
             } else if let Some(e) = &unknown_names {
                 cx.error_on(r, "its listener's certificates", e);
+            } else if let Some(e) = wanted.unsure_gap(&covered) {
+                cx.error_on(r, "the names its certificates must cover", &e);
             } else if let Err(e) = &dns_names {
                 cx.error_on(r, "which Route 53 names lead to it", e);
             } else {
@@ -674,6 +721,7 @@ declare_rule! {
         severity: High,
         kind: "elbv2-listener",
         title: "The ALB's HTTPS listener accepts TLS versions below the planned minimum",
+        reads: [Elbv2],
     }
 }
 
@@ -1053,6 +1101,7 @@ declare_rule! {
         kind: "tls-endpoint",
         title: "A live HTTPS endpoint serves a certificate that is not the ALB listener's ACM certificate",
         source: Probes,
+        reads: [Elbv2, Acm],
     }
 }
 

@@ -275,27 +275,49 @@ pub fn names_pointing_at(
     Ok(found)
 }
 
-/// The optional names that are in use: those Route 53 holds an address record for. When
-/// Route 53 cannot tell, every optional name counts as used (a stricter check, never a
-/// laxer one).
-pub fn used_optional(cx: &Cx<'_>, optional: &[String]) -> Vec<String> {
+/// Which optional names are in use: those Route 53 holds an address record for.
+pub struct OptionalUse {
+    pub used: Vec<String>,
+    /// Names Route 53 could not tell about, and why.
+    pub unsure: Vec<String>,
+    pub why: Option<CollectError>,
+}
+
+/// Sorts `optional` into used, unused and unknown (Route 53 unreadable, or two zones of the
+/// name).
+pub fn used_optional(cx: &Cx<'_>, optional: &[String]) -> OptionalUse {
     let hosts: Vec<String> = optional.iter().map(|n| cx.host(n)).collect();
-    let Ok(zones) = public_zones(cx) else {
-        return hosts;
+    let mut out = OptionalUse {
+        used: vec![],
+        unsure: vec![],
+        why: None,
     };
-    hosts
-        .into_iter()
-        .filter(|h| match zone_of(&zones, h) {
-            Ok(Some(zone)) => match records(zone) {
-                Ok(recs) => recs
-                    .iter()
-                    .any(|r| &r.name == h && matches!(r.rtype.as_str(), "A" | "AAAA" | "CNAME")),
-                Err(_) => true,
-            },
-            Err(_) => true,
-            Ok(None) => false,
-        })
-        .collect()
+    let zones = match public_zones(cx) {
+        Ok(z) => z,
+        Err(e) => {
+            out.unsure = hosts;
+            out.why = Some(e.clone());
+            return out;
+        }
+    };
+    for h in hosts {
+        let answer = zone_of(&zones, &h).and_then(|zone| match zone {
+            None => Ok(false),
+            Some(zone) => records(zone).map(|recs| {
+                recs.iter()
+                    .any(|r| r.name == h && matches!(r.rtype.as_str(), "A" | "AAAA" | "CNAME"))
+            }),
+        });
+        match answer {
+            Ok(true) => out.used.push(h),
+            Ok(false) => {}
+            Err(e) => {
+                out.unsure.push(h);
+                out.why = Some(e);
+            }
+        }
+    }
+    out
 }
 
 /// Whether an ACM certificate belongs to the app: one of its names is the policy's

@@ -21,7 +21,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
-use crate::support::sdk;
+use crate::support::sdk_at;
 
 /// What to create besides the compliant stack.
 #[derive(Clone, Copy, Debug, Default)]
@@ -620,7 +620,12 @@ impl<'a> Db<'a> {
 
 /// Creates the environment in `region` and returns the ids of what it created.
 pub async fn seed(region: &str, opts: Options) -> Env {
-    let cfg: SdkConfig = sdk(region).await;
+    seed_at(&crate::support::endpoint(), region, opts).await
+}
+
+/// [`seed`] into the emulator at `endpoint`.
+pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
+    let cfg: SdkConfig = sdk_at(endpoint, region).await;
     let c = Clients {
         ec2: aws_sdk_ec2::Client::new(&cfg),
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
@@ -745,7 +750,7 @@ pub async fn seed(region: &str, opts: Options) -> Env {
     for name in secrets {
         c.secret(name).await;
     }
-    rotate(region, &secrets);
+    rotate(endpoint, region, &secrets);
 
     c.db_subnet_group("lc-db-subnets", &[db_a.clone(), db_b.clone()])
         .await;
@@ -847,7 +852,7 @@ async fn seed_iam(c: &Clients) {
 
 /// Turns on rotation for `names`: the emulator needs a rotation Lambda to exist, which the
 /// product has no client for, so boto3 (in the test virtualenv) does this one step.
-fn rotate(region: &str, names: &[&str]) {
+fn rotate(endpoint: &str, region: &str, names: &[&str]) {
     let python = std::env::var("INFRAVERIFY_TEST_PYTHON").unwrap_or_else(|_| {
         panic!("INFRAVERIFY_TEST_PYTHON is not set: run the suite with scripts/test.sh")
     });
@@ -875,7 +880,7 @@ for name in names:
     let out = std::process::Command::new(python)
         .arg("-c")
         .arg(script)
-        .arg(crate::support::endpoint())
+        .arg(endpoint)
         .arg(region)
         .args(names)
         .output()

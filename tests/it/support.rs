@@ -16,11 +16,12 @@ pub fn endpoint() -> String {
     })
 }
 
-/// SDK configuration for seeding the emulator in `region` (tests may write; the product never does).
-pub async fn sdk(region: &str) -> SdkConfig {
+/// SDK configuration for seeding the emulator at `endpoint` in `region` (tests may write;
+/// the product never does).
+pub async fn sdk_at(endpoint: &str, region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
         .load()
         .await
