@@ -73,26 +73,43 @@ pub fn run(cli: Cli) -> Result<u8> {
             })
         }
         Command::Scan(args) => runtime()?.block_on(scan(args)),
+        Command::Merge { reports, out } => {
+            let loaded = reports
+                .iter()
+                .map(|r| Report::load(r).map_err(anyhow::Error::msg))
+                .collect::<Result<Vec<_>>>()?;
+            let merged = Report::merge(loaded);
+            write_file(Path::new(&out), report::json::render(&merged).as_bytes())?;
+            eprintln!(
+                "infraverify: merged {} reports into {out}: {} findings, exit code {}",
+                reports.len(),
+                merged.findings.len(),
+                merged.exit_code
+            );
+            Ok(merged.exit_code)
+        }
         Command::Collect(args) => {
             let policy = load_policy(&args.policy.policies)?;
             check_repo(&args.repo)?;
             runtime()?.block_on(async {
-                let mut snap = collect_snapshot(&args.aws, &args.probes, &policy).await?;
-                read_repo(&args.repo, &mut snap);
-                write_file(Path::new(&args.out), snap.to_json().as_bytes())?;
-                let n = snap.errors.len();
-                eprintln!(
-                    "infraverify: wrote {} ({} region{}, {} collection error{})",
-                    args.out,
-                    snap.regions.len(),
-                    if snap.regions.len() == 1 { "" } else { "s" },
-                    n,
-                    if n == 1 { "" } else { "s" }
-                );
-                for e in &snap.errors {
-                    eprintln!("  {e}");
+                let mut snaps = collect_snapshots(&args.aws, &args.probes, &policy).await?;
+                read_repo(&args.repo, &mut snaps[0]);
+                let mut total = 0;
+                for (path, snap) in snapshot_paths(&args.out, &snaps) {
+                    write_file(Path::new(&path), snap.to_json().as_bytes())?;
+                    let n = snap.errors.len();
+                    total += n;
+                    eprintln!(
+                        "infraverify: wrote {path} ({} region{}, {n} collection error{})",
+                        snap.regions.len(),
+                        if snap.regions.len() == 1 { "" } else { "s" },
+                        if n == 1 { "" } else { "s" }
+                    );
+                    for e in &snap.errors {
+                        eprintln!("  {e}");
+                    }
                 }
-                Ok(if n == 0 {
+                Ok(if total == 0 {
                     0
                 } else {
                     engine::Outcome::Incomplete.code()
@@ -176,7 +193,69 @@ fn probe_options(p: &ProbeArgs, concurrency: usize) -> Result<ProbeOptions> {
 
 /// Collects AWS (unless `--no-aws`) and runs the live probes the policy asks for (unless
 /// `--no-probes`), concurrently.
-async fn collect_snapshot(aws: &AwsArgs, probes: &ProbeArgs, policy: &Policy) -> Result<Snapshot> {
+/// The accounts to scan through roles (`--assume-role`, `--accounts`, `--shard`), sorted;
+/// empty for the credentials' own account.
+fn targets(aws: &AwsArgs) -> Result<Vec<collect::Target>> {
+    let mut out = Vec::new();
+    for arn in &aws.assume_role {
+        out.push(collect::Target::new(arn, aws.external_id.clone()).map_err(anyhow::Error::msg)?);
+    }
+    if let Some(path) = &aws.accounts {
+        out.extend(crate::accounts::read(path)?);
+    }
+    out.sort();
+    out.dedup();
+    if let Some(shard) = &aws.shard {
+        let (i, n) = crate::accounts::parse_shard(shard).map_err(anyhow::Error::msg)?;
+        if out.is_empty() {
+            bail!("--shard splits the accounts of --accounts or --assume-role; none were given");
+        }
+        out = out
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i - 1)
+            .map(|(_, t)| t)
+            .collect();
+    }
+    Ok(out)
+}
+
+/// Where each snapshot of a run is written: `path` itself for one, `path` with the account
+/// id added before the extension for several.
+fn snapshot_paths<'a>(path: &str, snaps: &'a [Snapshot]) -> Vec<(String, &'a Snapshot)> {
+    if snaps.len() == 1 {
+        return vec![(path.to_string(), &snaps[0])];
+    }
+    let p = Path::new(path);
+    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("snapshot");
+    let ext = p.extension().and_then(|s| s.to_str()).unwrap_or("json");
+    snaps
+        .iter()
+        .map(|s| {
+            let account = s.collection.account.as_deref().unwrap_or("unknown");
+            let name = format!("{stem}-{account}.{ext}");
+            (p.with_file_name(name).to_string_lossy().into_owned(), s)
+        })
+        .collect()
+}
+
+/// Collects AWS for every target account (or the credentials' own) and runs the probes
+/// once, attached to the first snapshot.
+async fn collect_snapshots(
+    aws: &AwsArgs,
+    probes: &ProbeArgs,
+    policy: &Policy,
+) -> Result<Vec<Snapshot>> {
+    let targets = targets(aws)?;
+    collect_snapshot(aws, probes, policy, &targets).await
+}
+
+async fn collect_snapshot(
+    aws: &AwsArgs,
+    probes: &ProbeArgs,
+    policy: &Policy,
+    targets: &[collect::Target],
+) -> Result<Vec<Snapshot>> {
     let mut popts = probe_options(probes, aws.concurrency as usize)?;
     let mut opts = if probes.no_aws {
         None
@@ -194,10 +273,22 @@ async fn collect_snapshot(aws: &AwsArgs, probes: &ProbeArgs, policy: &Policy) ->
     let started_at = collect::now_rfc3339();
     let aws_part = async {
         match &opts {
-            None => collect::without_aws(started_at.clone()),
-            Some(opts) => {
+            None => vec![collect::without_aws(started_at.clone())],
+            Some(opts) if targets.is_empty() => {
                 tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
-                collect::collect(opts).await
+                vec![collect::collect(opts).await]
+            }
+            Some(opts) => {
+                tracing::info!(accounts = targets.len(), regions = ?opts.regions, "collecting");
+                // One concurrency bound for all accounts × regions × services.
+                let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+                join_all(
+                    targets
+                        .iter()
+                        .map(|t| collect::collect_as(opts, Some(t), sem.clone()))
+                        .collect(),
+                )
+                .await
             }
         }
     };
@@ -214,18 +305,50 @@ async fn collect_snapshot(aws: &AwsArgs, probes: &ProbeArgs, policy: &Policy) ->
             Some(probe::run(&plan, popts.clone()).await.0)
         }
     };
-    let (mut snap, live) = tokio::join!(aws_part, probe_part);
+    let (mut snaps, live) = tokio::join!(aws_part, probe_part);
     if let Some(mut live) = live {
-        if plan.load_balancer_names && snap.collection.aws {
-            live.dns
-                .extend(probe::load_balancer_names(&snap, popts).await);
+        if plan.load_balancer_names {
+            for snap in snaps.iter().filter(|s| s.collection.aws) {
+                live.dns
+                    .extend(probe::load_balancer_names(snap, popts.clone()).await);
+            }
         }
+        let snap = &mut snaps[0];
         snap.errors.extend(probe::errors(&live));
         snap.probes = Some(live);
         snap.collection.finished_at = collect::now_rfc3339();
         snap.normalize();
     }
-    Ok(snap)
+    Ok(snaps)
+}
+
+/// Awaits futures concurrently, keeping their order.
+async fn join_all<T, F: std::future::Future<Output = T>>(futures: Vec<F>) -> Vec<T> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<T>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
 }
 
 /// The AWS collection's options, checked: bad regions, or none at all, are invalid input
@@ -241,10 +364,34 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         deadline: None,
         services: rules::services(policy),
     };
-    for r in &opts.regions {
+    let all = opts.regions.iter().any(|r| r == "all");
+    if all && opts.regions.len() > 1 {
+        bail!("--region all scans every enabled region; it cannot be combined with other --region values");
+    }
+    for r in opts.regions.iter().filter(|r| *r != "all") {
         if !policy::is_region_name(r) {
-            bail!("--region {r:?} is not an AWS region name such as \"eu-central-1\"");
+            bail!("--region {r:?} is not an AWS region name such as \"eu-central-1\", or \"all\"");
         }
+    }
+    if all {
+        let cfg = collect::sdk_config(&opts, None).await;
+        let home = cfg
+            .region()
+            .map(|r| r.to_string())
+            .or_else(|| policy.regions.first().cloned())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let cfg = collect::sdk_config(&opts, Some(&home)).await;
+        let ctx = collect::Ctx::new(
+            &opts,
+            &home,
+            std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+        );
+        opts.regions = collect::ec2::enabled_regions(&ctx, &cfg)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("--region all: cannot list the account's enabled regions: {e}")
+            })?;
+        tracing::info!(regions = ?opts.regions, "enabled regions");
     }
     if opts.regions.is_empty() {
         opts.regions = policy.regions.clone();
@@ -276,34 +423,41 @@ async fn scan(args: ScanArgs) -> Result<u8> {
     // Check every input and where reports go before spending minutes on collection.
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
-    let mut snap = collect_snapshot(&aws, &probes, &policy).await?;
-    read_repo(&repo, &mut snap);
+    let mut snaps = collect_snapshots(&aws, &probes, &policy).await?;
+    read_repo(&repo, &mut snaps[0]);
     if let Some(path) = &save_snapshot {
-        write_file(Path::new(path), snap.to_json().as_bytes())?;
+        for (p, snap) in snapshot_paths(path, &snaps) {
+            write_file(Path::new(&p), snap.to_json().as_bytes())?;
+        }
     }
-    report_on(&policy, &snap, &output, baseline.as_ref())
+    report_on(&policy, &snaps, &output, baseline.as_ref())
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let EvaluateArgs {
-        snapshot,
+        snapshots,
         policy: PolicyArgs { policies },
         output,
         repo,
         no_probes,
     } = args;
     let policy = load_policy(&policies)?;
-    let mut snap = Snapshot::load(&snapshot)?;
+    let mut snaps = snapshots
+        .iter()
+        .map(|p| Snapshot::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
     if no_probes {
-        if let Some(live) = snap.probes.take() {
-            let dropped = probe::errors(&live);
-            snap.errors.retain(|e| !dropped.contains(e));
+        for snap in &mut snaps {
+            if let Some(live) = snap.probes.take() {
+                let dropped = probe::errors(&live);
+                snap.errors.retain(|e| !dropped.contains(e));
+            }
         }
     }
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
-    read_repo(&repo, &mut snap);
-    report_on(&policy, &snap, &output, baseline.as_ref())
+    read_repo(&repo, &mut snaps[0]);
+    report_on(&policy, &snaps, &output, baseline.as_ref())
 }
 
 fn check_repo(repo: &RepoArgs) -> Result<()> {
@@ -369,19 +523,20 @@ fn check_out_dir(output: &OutputArgs) -> Result<()> {
 
 fn report_on(
     policy: &Policy,
-    snap: &Snapshot,
+    snaps: &[Snapshot],
     output: &OutputArgs,
     baseline: Option<&Report>,
 ) -> Result<u8> {
     let engine::Evaluation {
         mut findings,
         warnings,
-    } = engine::evaluate(policy, snap);
+    } = engine::evaluate_many(policy, snaps);
     if let Some(old) = baseline {
         crate::baseline::apply(&mut findings, old);
     }
-    let outcome = engine::outcome(&findings, output.fail_on, snap.errors.len());
-    let mut report = Report::new(snap, &policy.files, findings, outcome);
+    let errors = snaps.iter().map(|s| s.errors.len()).sum();
+    let outcome = engine::outcome(&findings, output.fail_on, errors);
+    let mut report = Report::new_many(snaps, &policy.files, findings, outcome);
     report.warnings = warnings;
     for w in &report.warnings {
         eprintln!("warning: {w}");

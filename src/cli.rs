@@ -59,6 +59,17 @@ pub enum Command {
         #[command(flatten)]
         policy: PolicyArgs,
     },
+    /// Join report.json files (shards of a fleet, or runs over different accounts) into one
+    /// report: findings, errors and warnings together, summary and exit code recomputed.
+    /// Exit code: the merged report's.
+    Merge {
+        /// The report.json files.
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<String>,
+        /// Where to write the merged report (atomically).
+        #[arg(long, value_name = "FILE")]
+        out: String,
+    },
     /// Validate policy files; exit 0 if valid, 2 with located errors if not.
     CheckPolicy {
         /// The policy files (TOML).
@@ -82,7 +93,8 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub struct AwsArgs {
-    /// A region to scan (repeatable). Default: the policy's regions, else the AWS config's.
+    /// A region to scan (repeatable), or `all` for every region enabled for the account.
+    /// Default: the policy's regions, else the AWS config's.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
 
@@ -97,6 +109,25 @@ pub struct AwsArgs {
     /// Seconds allowed for one attempt of one AWS call; a call with retries gets twice that.
     #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
+
+    /// Scan another account through this IAM role (repeatable); each finding carries its
+    /// account, and the accounts are collected concurrently under one concurrency bound.
+    #[arg(long = "assume-role", value_name = "ROLE_ARN")]
+    pub assume_role: Vec<String>,
+
+    /// The external id the roles of --assume-role require.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// A TOML file of accounts to scan: `role = "NAME"` (and `external-id`) for all, then
+    /// `[[accounts]]` tables with `id` (and their own `role`, `external-id`).
+    #[arg(long, value_name = "FILE")]
+    pub accounts: Option<String>,
+
+    /// Scan only shard I of N of the accounts (1-based; a deterministic split of the
+    /// accounts sorted by id), for fanning out over CI jobs; `merge` joins the reports.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 
     /// Seconds the whole collection may take; what is not read by then is an error
     /// (timeout), and the reports are written. Default: no limit beyond each call's.
@@ -204,7 +235,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
 
-    /// Also write the collected snapshot to this file, for `evaluate` later.
+    /// Also write the collected snapshot to this file, for `evaluate` later (several
+    /// accounts: one file each, the account id added to the name).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<String>,
 }
@@ -220,16 +252,18 @@ pub struct CollectArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
 
-    /// Where to write the snapshot (JSON).
+    /// Where to write the snapshot (JSON; several accounts: one file each, the account id
+    /// added to the name).
     #[arg(long, value_name = "FILE")]
     pub out: String,
 }
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// A snapshot written by `collect` or `scan --save-snapshot`.
-    #[arg(value_name = "SNAPSHOT")]
-    pub snapshot: String,
+    /// Snapshots written by `collect` or `scan --save-snapshot` (several: one per account
+    /// of a multi-account run, evaluated as one run).
+    #[arg(value_name = "SNAPSHOT", required = true)]
+    pub snapshots: Vec<String>,
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]

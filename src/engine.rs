@@ -16,13 +16,30 @@ pub struct Evaluation {
 }
 
 pub fn evaluate(policy: &Policy, snap: &Snapshot) -> Evaluation {
-    let mut findings: Vec<Finding> = policy
-        .rules
-        .iter()
-        .flat_map(|rule| rules::run_rule(snap, rule, policy))
-        .collect();
+    evaluate_many(policy, std::slice::from_ref(snap))
+}
+
+/// Evaluates several accounts' snapshots as one run: every AWS rule on each; the rules that
+/// read probes, the repository or attestations (the same whatever the account) once, on the
+/// first. Waivers apply across all, "today" being the first snapshot's day.
+pub fn evaluate_many(policy: &Policy, snaps: &[Snapshot]) -> Evaluation {
+    let Some(first) = snaps.first() else {
+        return Evaluation {
+            findings: vec![],
+            warnings: vec![],
+        };
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    for (i, snap) in snaps.iter().enumerate() {
+        for rule in &policy.rules {
+            if i > 0 && rule.rule.meta().source != rules::Source::Aws {
+                continue;
+            }
+            findings.extend(rules::run_rule(snap, rule, policy));
+        }
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut warnings = apply_waivers(&mut findings, &policy.waivers, snap);
+    let mut warnings = apply_waivers(&mut findings, &policy.waivers, first);
     for a in &policy.attestations {
         let read = policy.rules.iter().any(|r| {
             let m = r.rule.meta();

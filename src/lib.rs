@@ -3,6 +3,7 @@
 //! Pipeline: [`policy`] (parse, validate) → [`collect`] (the only code that touches AWS) →
 //! [`inventory`] (the SDK-free snapshot) → [`engine`] and [`rules`] (pure) → [`report`].
 
+pub mod accounts;
 pub mod app;
 pub mod baseline;
 pub mod checklist;

@@ -19,6 +19,27 @@ pub const DESCRIBE_INTERNET_GATEWAYS: &str = "ec2:DescribeInternetGateways";
 pub const DESCRIBE_NAT_GATEWAYS: &str = "ec2:DescribeNatGateways";
 pub const DESCRIBE_SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
 pub const GET_MANAGED_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntries";
+/// For `--region all`: the regions enabled for the account.
+pub const DESCRIBE_REGIONS: &str = "ec2:DescribeRegions";
+
+/// The regions enabled for the account (opted-in or not requiring opt-in), sorted.
+pub async fn enabled_regions(ctx: &Ctx, cfg: &SdkConfig) -> Result<Vec<String>, CollectError> {
+    let c = Client::new(cfg);
+    let out = ctx
+        .call(
+            DESCRIBE_REGIONS,
+            c.describe_regions().all_regions(false).send(),
+        )
+        .await?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
 
 fn client(ctx: &Ctx, cfg: &SdkConfig) -> Client {
     let conf = aws_sdk_ec2::config::Builder::from(cfg)

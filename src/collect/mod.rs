@@ -467,16 +467,81 @@ pub fn tag_map<'a>(
         .collect()
 }
 
+/// A role to scan another account through (`--assume-role`, `--accounts`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+}
+
+impl Target {
+    /// Checks that `arn` is an IAM role ARN.
+    pub fn new(arn: &str, external_id: Option<String>) -> Result<Target, String> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5]
+                .strip_prefix("role/")
+                .is_some_and(|r| !r.is_empty());
+        if ok {
+            Ok(Target {
+                role_arn: arn.to_string(),
+                external_id,
+            })
+        } else {
+            Err(format!(
+                "{arn:?} is not an IAM role ARN such as \"arn:aws:iam::111122223333:role/InfraverifyAudit\""
+            ))
+        }
+    }
+
+    /// The account the role is in.
+    pub fn account(&self) -> &str {
+        self.role_arn.split(':').nth(4).unwrap_or_default()
+    }
+}
+
 /// Collects everything the rules read, from every region, into a snapshot.
 pub async fn collect(opts: &CollectOptions) -> Snapshot {
-    let started_at = now_rfc3339();
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    collect_as(opts, None, sem).await
+}
+
+/// [`collect`] through a role in another account, under a concurrency bound shared with
+/// other accounts' collections. If the role cannot be assumed, every call fails with that
+/// error, so the account's controls are `error`, and the other accounts are unaffected.
+pub async fn collect_as(
+    opts: &CollectOptions,
+    target: Option<&Target>,
+    sem: Arc<Semaphore>,
+) -> Snapshot {
+    let started_at = now_rfc3339();
     let home = opts
         .regions
         .first()
         .cloned()
         .unwrap_or_else(|| "us-east-1".into());
-    let base = sdk_config(opts, Some(&home)).await;
+    let mut base = sdk_config(opts, Some(&home)).await;
+    if let Some(t) = target {
+        let mut role = aws_config::sts::AssumeRoleProvider::builder(&t.role_arn)
+            .session_name("infraverify")
+            .configure(&base);
+        if let Some(id) = &t.external_id {
+            role = role.external_id(id);
+        }
+        let provider = role.build().await;
+        base = base
+            .into_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                provider,
+            ))
+            .build();
+    }
 
     let account = {
         let ctx = Ctx::new(opts, &home, sem.clone());
@@ -624,7 +689,8 @@ pub async fn collect(opts: &CollectOptions) -> Snapshot {
         Ok(Ok(a)) => Some(a),
         Ok(Err(e)) => {
             errors.push(e);
-            None
+            // The role's account, even when it could not be assumed.
+            target.map(|t| t.account().to_string())
         }
         Err(e) => {
             errors.push(CollectError {

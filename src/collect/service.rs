@@ -113,14 +113,17 @@ impl Service {
     }
 }
 
-/// The least-privilege IAM policy for reading `services` (and STS's GetCallerIdentity, which
-/// needs no permission but is listed for clarity), as pretty JSON.
+/// The least-privilege IAM policy for reading `services`, plus STS's GetCallerIdentity
+/// (which needs no permission but is listed for clarity) and EC2's DescribeRegions (for
+/// `--region all`), as pretty JSON.
 pub fn iam_policy(services: &std::collections::BTreeSet<Service>) -> String {
     let mut actions: Vec<&str> = services
         .iter()
         .flat_map(|s| s.actions().iter().copied())
         .collect();
     actions.push(sts::GET_CALLER_IDENTITY);
+    // For --region all.
+    actions.push(ec2::DESCRIBE_REGIONS);
     actions.sort();
     actions.dedup();
     let doc = serde_json::json!({

@@ -23,6 +23,9 @@ pub struct RunInfo {
     pub started_at: String,
     pub finished_at: String,
     pub account: Option<String>,
+    /// Every account of a run over several (`--assume-role`, `--accounts`, `merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub policies: Vec<String>,
 }
@@ -59,6 +62,9 @@ pub struct ErrorEntry {
     pub source: String,
     pub region: Option<String>,
     pub message: String,
+    /// The account, in a run over several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl std::fmt::Display for ErrorEntry {
@@ -102,6 +108,7 @@ impl Report {
                 started_at: snap.collection.started_at.clone(),
                 finished_at: snap.collection.finished_at.clone(),
                 account: snap.collection.account.clone(),
+                accounts: vec![],
                 regions: snap.collection.regions.clone(),
                 policies: policies.to_vec(),
             },
@@ -115,10 +122,114 @@ impl Report {
                     source: e.source.clone(),
                     region: e.region.clone(),
                     message: format!("{}: {}", e.kind.as_str(), e.message),
+                    account: None,
                 })
                 .collect(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The report of a run over several accounts' snapshots: their regions, accounts and
+    /// collection errors together.
+    pub fn new_many(
+        snaps: &[Snapshot],
+        policies: &[String],
+        findings: Vec<Finding>,
+        outcome: Outcome,
+    ) -> Report {
+        let mut r = Report::new(&snaps[0], policies, findings, outcome);
+        if snaps.len() > 1 {
+            let mut accounts: Vec<String> = snaps
+                .iter()
+                .filter_map(|s| s.collection.account.clone())
+                .collect();
+            accounts.sort();
+            accounts.dedup();
+            r.run.account = None;
+            r.run.accounts = accounts;
+            r.errors.clear();
+            for s in snaps {
+                r.run.started_at = r
+                    .run
+                    .started_at
+                    .clone()
+                    .min(s.collection.started_at.clone());
+                r.run.finished_at = r
+                    .run
+                    .finished_at
+                    .clone()
+                    .max(s.collection.finished_at.clone());
+                r.run.regions.extend(s.collection.regions.iter().cloned());
+                let mut errors = Report::new(s, policies, vec![], outcome).errors;
+                for e in &mut errors {
+                    e.account = s.collection.account.clone();
+                }
+                r.errors.extend(errors);
+            }
+            r.run.regions.sort();
+            r.run.regions.dedup();
+            r.errors.sort_by(|a, b| {
+                (&a.account, &a.source, &a.region, &a.message)
+                    .cmp(&(&b.account, &b.source, &b.region, &b.message))
+            });
+        }
+        r
+    }
+
+    /// Joins reports of the same policy over different accounts or shards: findings (one
+    /// per rule and resource), errors and warnings together; summary recomputed; the exit
+    /// code a violation (1) if any report had one, else incomplete (3) if any was, else 0.
+    pub fn merge(reports: Vec<Report>) -> Report {
+        let mut it = reports.into_iter();
+        let Some(mut out) = it.next() else {
+            unreachable!("merge is given at least one report")
+        };
+        let mut accounts: Vec<String> = out.run.accounts.clone();
+        accounts.extend(out.run.account.take());
+        let mut codes = vec![out.exit_code];
+        for r in it {
+            out.run.started_at = out.run.started_at.clone().min(r.run.started_at);
+            out.run.finished_at = out.run.finished_at.clone().max(r.run.finished_at);
+            out.run.regions.extend(r.run.regions);
+            out.run.policies.extend(r.run.policies);
+            accounts.extend(r.run.accounts);
+            accounts.extend(r.run.account);
+            out.findings.extend(r.findings);
+            out.errors.extend(r.errors);
+            out.warnings.extend(r.warnings);
+            codes.push(r.exit_code);
+        }
+        accounts.sort();
+        accounts.dedup();
+        out.run.account = None;
+        if accounts.len() == 1 {
+            out.run.account = accounts.pop();
+        }
+        out.run.accounts = accounts;
+        for v in [
+            &mut out.run.regions,
+            &mut out.run.policies,
+            &mut out.warnings,
+        ] {
+            v.sort();
+            v.dedup();
+        }
+        out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        out.errors.sort_by(|a, b| {
+            (&a.account, &a.source, &a.region, &a.message)
+                .cmp(&(&b.account, &b.source, &b.region, &b.message))
+        });
+        out.errors.dedup();
+        out.summary = Summary::of(&out.findings);
+        out.exit_code = if codes.contains(&1) {
+            1
+        } else if codes.contains(&3) {
+            3
+        } else {
+            0
+        };
+        out
     }
 
     /// The report in `format`, or `None` for the table (which depends on the terminal).

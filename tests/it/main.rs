@@ -9,6 +9,7 @@ mod edge;
 mod emulator;
 mod example;
 mod faults;
+mod fleet;
 mod proxy;
 mod readonly;
 mod reports;

@@ -1,0 +1,53 @@
+# Sourced by scripts/test.sh and scripts/bench.sh: the pinned emulator in its own
+# virtualenv, and a moto server on a free loopback port that stops with the shell.
+#
+#   ensure_venv        creates (or reuses) "$venv"
+#   start_moto         starts moto_server, exports INFRAVERIFY_TEST_ENDPOINT/_PYTHON
+
+MOTO_VERSION=5.2.5
+# The emulator, and the independent readers that check our reports: the JUnit XSD and
+# SARIF schema validators and a real JUnit consumer (PyYAML and jsonschema come with moto).
+REQUIREMENTS="moto[server]==$MOTO_VERSION xmlschema==4.3.2 junitparser==5.0.3"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/infraverify"
+req_hash=$(printf '%s' "$REQUIREMENTS" | sha256sum | cut -c1-12)
+venv="${INFRAVERIFY_VENV:-$cache/venv-$req_hash}"
+python="${PYTHON:-python3}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# The emulator and the report validators, pinned, in their own virtualenv (reused when it
+# was completed for the same requirements).
+ensure_venv() {
+  if [ ! -f "$venv/.complete" ]; then
+    log "creating virtualenv at $venv: $REQUIREMENTS"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $REQUIREMENTS
+    touch "$venv/.complete"
+  fi
+}
+
+# moto on a free loopback port; exactly that process is stopped on exit.
+start_moto() {
+  port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_log="$(mktemp "${TMPDIR:-/tmp}/infraverify-moto.XXXXXX")"
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=0 MOTO_EC2_LOAD_DEFAULT_AMIS=false \
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$moto_log" 2>&1 &
+  moto_pid=$!
+  trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
+
+  for _ in $(seq 1 200); do
+    if "$venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then
+      break
+    fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then
+      log "moto_server exited:"; cat "$moto_log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  log "moto $MOTO_VERSION listening on 127.0.0.1:$port (pid $moto_pid)"
+  export INFRAVERIFY_TEST_ENDPOINT="http://127.0.0.1:$port"
+  export INFRAVERIFY_TEST_PYTHON="$venv/bin/python"
+}
