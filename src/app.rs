@@ -18,12 +18,19 @@ use crate::policy::{self, Policy, PolicySource};
 use crate::report::{self, Format, Report};
 use crate::rules;
 
+/// Whether to draw the progress bar: standard error is a terminal, no -v, no --quiet.
+static SHOW_PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Exit code for invalid invocation or input: nothing was evaluated.
 pub const EXIT_INVALID: u8 = 2;
 
 /// Runs the command; `Ok` carries the exit code, `Err` means exit 2.
 pub fn run(cli: Cli) -> Result<u8> {
     init_logging(cli.verbose);
+    SHOW_PROGRESS.store(
+        !cli.quiet && cli.verbose == 0 && std::io::stderr().is_terminal(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     match cli.command {
         Command::Rules => {
             print!("{}", rules_table());
@@ -270,6 +277,19 @@ async fn collect_snapshot(
         o.deadline = deadline;
     }
     let plan = rules::probe_plan(policy);
+    let accounts = targets.len().max(1) as u64;
+    let steps = opts
+        .as_ref()
+        .map(|o| collect::Progress::steps(&o.services, o.regions.len()) * accounts)
+        .unwrap_or(0)
+        + u64::from(!probes.no_probes);
+    let progress = collect::Progress::new(
+        steps,
+        SHOW_PROGRESS.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    if let Some(o) = opts.as_mut() {
+        o.progress = progress.clone();
+    }
     let started_at = collect::now_rfc3339();
     let aws_part = async {
         match &opts {
@@ -302,10 +322,13 @@ async fn collect_snapshot(
                 http = plan.http.len(),
                 "probing"
             );
-            Some(probe::run(&plan, popts.clone()).await.0)
+            let live = probe::run(&plan, popts.clone()).await.0;
+            progress.step("live probes");
+            Some(live)
         }
     };
     let (mut snaps, live) = tokio::join!(aws_part, probe_part);
+    progress.finish();
     if let Some(mut live) = live {
         if plan.load_balancer_names {
             for snap in snaps.iter().filter(|s| s.collection.aws) {
@@ -363,6 +386,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         domains: rules::policy_hosts(policy),
         deadline: None,
         services: rules::services(policy),
+        progress: collect::Progress::default(),
     };
     let all = opts.regions.iter().any(|r| r == "all");
     if all && opts.regions.len() > 1 {

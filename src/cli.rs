@@ -20,6 +20,11 @@ pub struct Cli {
     /// Log progress to standard error (-v for info, -vv for debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// No progress bar (it is drawn only when standard error is a terminal and there is no
+    /// -v).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -59,6 +59,7 @@ pub struct CollectOptions {
     /// The services to read (what the enabled rules need); the others are not called, and
     /// their data stays "not collected".
     pub services: std::collections::BTreeSet<service::Service>,
+    pub progress: Progress,
 }
 
 /// The error of a call cut short by the scan's `--timeout`.
@@ -74,6 +75,16 @@ pub fn within(deadline: Option<tokio::time::Instant>, cap: Duration) -> Duration
     }
 }
 
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(shown)"
+        } else {
+            "Progress(hidden)"
+        })
+    }
+}
+
 impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
@@ -85,6 +96,7 @@ impl Default for CollectOptions {
             domains: Vec::new(),
             deadline: None,
             services: service::Service::ALL.into_iter().collect(),
+            progress: Progress::default(),
         }
     }
 }
@@ -506,6 +518,65 @@ impl Target {
     }
 }
 
+/// Progress on a terminal: one step per service collected per region (and per probe), on
+/// standard error, and only there; invisible otherwise.
+#[derive(Clone, Default)]
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// A bar of `total` steps, drawn when `visible`.
+    pub fn new(total: u64, visible: bool) -> Progress {
+        if !visible {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed}] {bar:30} {pos}/{len} {msg}",
+            )
+            .expect("a valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress(Some(bar))
+    }
+
+    /// One step done.
+    pub fn step(&self, what: &str) {
+        if let Some(b) = &self.0 {
+            b.set_message(what.to_string());
+            b.inc(1);
+        }
+    }
+
+    /// Clears the bar, leaving the terminal as it was.
+    pub fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+
+    /// The steps of collecting `services` in `regions` (IAM and Route 53 once).
+    pub fn steps(services: &std::collections::BTreeSet<Service>, regions: usize) -> u64 {
+        services
+            .iter()
+            .map(|s| match s {
+                Service::Iam | Service::Route53 => 1,
+                _ => regions as u64,
+            })
+            .sum()
+    }
+}
+
+/// Awaits `f`, then marks the step done.
+async fn step<T>(progress: &Progress, what: String, f: impl std::future::Future<Output = T>) -> T {
+    let out = f.await;
+    progress.step(&what);
+    out
+}
+
 /// Collects everything the rules read, from every region, into a snapshot.
 pub async fn collect(opts: &CollectOptions) -> Snapshot {
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -553,7 +624,14 @@ pub async fn collect_as(
         let ctx = Ctx::new(opts, &home, sem.clone());
         let base = base.clone();
         let on = opts.services.contains(&Service::Iam);
-        tokio::spawn(async move { when(on, iam::collect(&ctx, &base)).await })
+        let p = opts.progress.clone();
+        tokio::spawn(async move {
+            let out = when(on, iam::collect(&ctx, &base)).await;
+            if on {
+                p.step("iam");
+            }
+            out
+        })
     };
     // Route 53 is global too.
     let route53 = {
@@ -561,7 +639,14 @@ pub async fn collect_as(
         let base = base.clone();
         let domains = opts.domains.clone();
         let on = opts.services.contains(&Service::Route53);
-        tokio::spawn(async move { when(on, route53::collect(&ctx, &base, &domains)).await })
+        let p = opts.progress.clone();
+        tokio::spawn(async move {
+            let out = when(on, route53::collect(&ctx, &base, &domains)).await;
+            if on {
+                p.step("route53");
+            }
+            out
+        })
     };
     let mut tasks = tokio::task::JoinSet::new();
     for region in &opts.regions {
@@ -582,15 +667,20 @@ pub async fn collect_as(
             on(Service::Scaling),
             on(Service::Acm),
         );
+        let p = opts.progress.clone();
         tasks.spawn(async move {
+            let done = |s: &str| format!("{} {s}", ctx.region);
             let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling, acm) = tokio::join!(
-                when(ec2_on, ec2::collect(&ctx, &base)),
-                when(elbv2_on, elbv2::collect(&ctx, &base)),
+                when(ec2_on, step(&p, done("ec2"), ec2::collect(&ctx, &base))),
+                when(
+                    elbv2_on,
+                    step(&p, done("elbv2"), elbv2::collect(&ctx, &base))
+                ),
                 async {
                     if !ecs_on {
                         return Default::default();
                     }
-                    let ecs = ecs::collect(&ctx, &base).await;
+                    let ecs = step(&p, done("ecs"), ecs::collect(&ctx, &base)).await;
                     if !logs_on {
                         return (ecs, Default::default());
                     }
@@ -611,13 +701,20 @@ pub async fn collect_as(
                             logs::collect(&ctx, &base, names).await
                         }
                     };
+                    p.step(&done("logs"));
                     (ecs, logs)
                 },
-                when(rds_on, rds::collect(&ctx, &base)),
-                when(ecr_on, ecr::collect(&ctx, &base)),
-                when(secrets_on, secrets::collect(&ctx, &base)),
-                when(scaling_on, scaling::collect(&ctx, &base)),
-                when(acm_on, acm::collect(&ctx, &base)),
+                when(rds_on, step(&p, done("rds"), rds::collect(&ctx, &base))),
+                when(ecr_on, step(&p, done("ecr"), ecr::collect(&ctx, &base))),
+                when(
+                    secrets_on,
+                    step(&p, done("secretsmanager"), secrets::collect(&ctx, &base))
+                ),
+                when(
+                    scaling_on,
+                    step(&p, done("autoscaling"), scaling::collect(&ctx, &base))
+                ),
+                when(acm_on, step(&p, done("acm"), acm::collect(&ctx, &base))),
             );
             let inv = RegionInventory {
                 ec2,

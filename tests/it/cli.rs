@@ -355,3 +355,53 @@ fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
     );
     drop(held);
 }
+
+/// The progress bar: on a terminal's standard error only (here a pseudo-terminal made by
+/// util-linux `script`), never with `--quiet`, never when standard error is a file or pipe.
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    let dir = tmp();
+    let bin = assert_cmd::cargo::cargo_bin("infraverify");
+    let scan = |extra: &str| {
+        format!(
+            "{} scan --no-probes --region ca-west-1 --endpoint-url {} --format json --out-dir {} {extra}",
+            bin.display(),
+            crate::support::endpoint(),
+            dir.path().display()
+        )
+    };
+    // Not a terminal: nothing but what the user asked for.
+    let out = infraverify(dir.path())
+        .args(["scan", "--no-probes", "--region", "ca-west-1"])
+        .args([
+            "--endpoint-url",
+            &crate::support::endpoint(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("\u{1b}[2K") && !err.contains("[0s]"), "{err}");
+
+    let in_terminal = |cmd: String| {
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("util-linux script runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let drawn = in_terminal(scan(""));
+    assert!(
+        drawn.contains(" ca-west-1 ") && drawn.contains("\u{1b}[2K"),
+        "a step of the bar names a region and a service: {drawn:?}"
+    );
+    let quiet = in_terminal(scan("--quiet"));
+    assert!(
+        !quiet.contains(" ca-west-1 ") && !quiet.contains("\u{1b}[2K"),
+        "{quiet:?}"
+    );
+}
