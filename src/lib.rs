@@ -14,6 +14,7 @@ pub mod finding;
 pub mod iam_eval;
 pub mod inventory;
 pub mod policy;
+pub mod progress;
 pub mod report;
 #[cfg(test)]
 mod robustness;

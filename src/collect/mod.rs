@@ -37,6 +37,7 @@ use crate::inventory::{
     CollectError, CollectionInfo, ErrorKind, Observed, RegionInventory, Snapshot, ToolInfo,
     SNAPSHOT_SCHEMA,
 };
+pub use crate::progress::Progress;
 pub use service::Service;
 
 /// What to collect and how.
@@ -72,16 +73,6 @@ pub fn within(deadline: Option<tokio::time::Instant>, cap: Duration) -> Duration
             .saturating_duration_since(tokio::time::Instant::now())
             .min(cap),
         None => cap,
-    }
-}
-
-impl std::fmt::Debug for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Progress(shown)"
-        } else {
-            "Progress(hidden)"
-        })
     }
 }
 
@@ -515,58 +506,6 @@ impl Target {
     /// The account the role is in.
     pub fn account(&self) -> &str {
         self.role_arn.split(':').nth(4).unwrap_or_default()
-    }
-}
-
-/// Progress on a terminal: one step per service collected per region (and per probe), on
-/// standard error, and only there; invisible otherwise.
-#[derive(Clone, Default)]
-pub struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    /// A bar of `total` steps, drawn when `visible`.
-    pub fn new(total: u64, visible: bool) -> Progress {
-        if !visible {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed}] {bar:30} {pos}/{len} {msg}",
-            )
-            .expect("a valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        Progress(Some(bar))
-    }
-
-    /// One step done.
-    pub fn step(&self, what: &str) {
-        if let Some(b) = &self.0 {
-            b.set_message(what.to_string());
-            b.inc(1);
-        }
-    }
-
-    /// Clears the bar, leaving the terminal as it was.
-    pub fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
-        }
-    }
-
-    /// The steps of collecting `services` in `regions` (IAM and Route 53 once).
-    pub fn steps(services: &std::collections::BTreeSet<Service>, regions: usize) -> u64 {
-        services
-            .iter()
-            .map(|s| match s {
-                Service::Iam | Service::Route53 => 1,
-                _ => regions as u64,
-            })
-            .sum()
     }
 }
 
