@@ -126,16 +126,27 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// Logs on standard error: warnings; with -v the tool's progress, -vv its every AWS call,
+/// -vvv also the AWS SDK's and HTTP stack's own debug logs (which are large).
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (ours, theirs) = match verbose {
+        0 => (LevelFilter::WARN, LevelFilter::WARN),
+        1 => (LevelFilter::INFO, LevelFilter::WARN),
+        2 => (LevelFilter::DEBUG, LevelFilter::WARN),
+        _ => (LevelFilter::DEBUG, LevelFilter::DEBUG),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+    let filter = Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), ours)
+        .with_default(theirs);
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(filter)
         .try_init();
 }
 

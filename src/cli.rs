@@ -17,7 +17,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Log progress to standard error (-v for info, -vv for debug).
+    /// Log to standard error: -v the scan's progress, -vv every AWS call, -vvv also the AWS
+    /// SDK's own debug logs.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

@@ -274,12 +274,7 @@ dkim-selectors = ["s1", "gone"]
         http.port(),
     );
 
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.path().to_path_buf();
-        move || infraverify(&dir).args(&args).output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = crate::support::run_in(dir.path(), args).await;
     let table = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{table}");
     let report = read_json(&dir.path().join("reports/report.json"));
@@ -1200,12 +1195,7 @@ names = ["app", "www", "shop"]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.path().to_path_buf();
-        move || infraverify(&dir).args(&args).output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = crate::support::run_in(dir.path(), args).await;
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let report = read_json(&dir.path().join("reports/report.json"));
     let ep = |h: &str| format!("{h}.lifetimecircle.de:443");

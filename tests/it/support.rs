@@ -109,3 +109,12 @@ pub const EDGE_RULES: &[&str] = &[
     "http-listener-not-redirecting-301",
     "health-endpoint-failing",
 ];
+
+/// Runs `infraverify` with `args` in `dir` off the async runtime, so that the in-process
+/// servers and proxies a test started keep answering it.
+pub async fn run_in(dir: &Path, args: Vec<String>) -> std::process::Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || infraverify(&dir).args(&args).output().unwrap())
+        .await
+        .unwrap()
+}

@@ -48,12 +48,7 @@ async fn a_scan_only_reads_and_no_secret_value_leaves_aws() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.path().to_path_buf();
-        move || infraverify(&dir).args(&args).output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = crate::support::run_in(dir.path(), args).await;
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 
     // On the wire: Describe, List and Get only (and STS's GetCallerIdentity), and never
