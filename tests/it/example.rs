@@ -105,3 +105,57 @@ async fn record_example() {
     snap.collection.endpoint_url = Some("http://127.0.0.1:5000".into());
     std::fs::write(EXAMPLE, snap.to_json()).unwrap();
 }
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/example");
+
+/// Every report of the example snapshot, byte for byte, against the files in
+/// `tests/golden/example/`: a change that alters any output shows here as a diff of those
+/// files. After an intended change, write them anew with `INFRAVERIFY_BLESS=1` and review
+/// the diff like code.
+#[test]
+fn the_example_reports_match_the_golden_files_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = infraverify(dir.path())
+        .args(["evaluate", EXAMPLE, "--out-dir", "reports"])
+        .args(["--format", "table", "--format", "json", "--format", "junit"])
+        .args(["--format", "sarif", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let handoff = infraverify(dir.path())
+        .args(["handoff", EXAMPLE])
+        .output()
+        .unwrap();
+    assert_eq!(handoff.status.code(), Some(1));
+    let reports = dir.path().join("reports");
+    let read = |name: &str| std::fs::read(reports.join(name)).unwrap();
+    let produced: Vec<(&str, Vec<u8>)> = vec![
+        ("table.txt", out.stdout),
+        ("handoff.md", handoff.stdout),
+        ("report.json", read("report.json")),
+        ("report.junit.xml", read("report.junit.xml")),
+        ("report.sarif", read("report.sarif")),
+        ("report.md", read("report.md")),
+    ];
+    let bless = std::env::var_os("INFRAVERIFY_BLESS").is_some();
+    let mut differ = Vec::new();
+    for (name, bytes) in produced {
+        let path = std::path::Path::new(GOLDEN).join(name);
+        if bless {
+            std::fs::write(&path, &bytes).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&path).unwrap_or_default();
+        if want != bytes {
+            // Kept beyond the test's temporary directory, for a diff.
+            let got = std::env::temp_dir().join(format!("infraverify-got-{name}"));
+            std::fs::write(&got, &bytes).unwrap();
+            differ.push(format!("diff {} {}", path.display(), got.display()));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the reports differ from tests/golden/example; see:\n{}",
+        differ.join("\n")
+    );
+}
