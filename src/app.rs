@@ -15,11 +15,9 @@ use crate::collect::{self, CollectOptions};
 use crate::engine;
 use crate::inventory::Snapshot;
 use crate::policy::{self, Policy, PolicySource};
+use crate::progress::Progress;
 use crate::report::{self, Format, Report};
 use crate::rules;
-
-/// Whether to draw the progress bar: standard error is a terminal, no -v, no --quiet.
-static SHOW_PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Exit code for invalid invocation or input: nothing was evaluated.
 pub const EXIT_INVALID: u8 = 2;
@@ -27,10 +25,8 @@ pub const EXIT_INVALID: u8 = 2;
 /// Runs the command; `Ok` carries the exit code, `Err` means exit 2.
 pub fn run(cli: Cli) -> Result<u8> {
     init_logging(cli.verbose);
-    SHOW_PROGRESS.store(
-        !cli.quiet && cli.verbose == 0 && std::io::stderr().is_terminal(),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    // The progress bar: only on a terminal, and not beside logs or when asked for quiet.
+    let progress = !cli.quiet && cli.verbose == 0 && std::io::stderr().is_terminal();
     match cli.command {
         Command::Rules => {
             print!("{}", rules_table());
@@ -57,7 +53,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::IamPolicy { policy } => {
             let p = load_policy(&policy.policies)?;
-            print!("{}", collect::service::iam_policy(&rules::services(&p)));
+            print!("{}", collect::wiring::iam_policy(&engine::services(&p)));
             Ok(0)
         }
         Command::Evaluate(args) => evaluate(args),
@@ -79,7 +75,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 engine::Outcome::Violations.code()
             })
         }
-        Command::Scan(args) => runtime()?.block_on(scan(args)),
+        Command::Scan(args) => runtime()?.block_on(scan(args, progress)),
         Command::Merge { reports, out } => {
             let loaded = reports
                 .iter()
@@ -99,7 +95,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             let policy = load_policy(&args.policy.policies)?;
             check_repo(&args.repo)?;
             runtime()?.block_on(async {
-                let mut snaps = collect_snapshots(&args.aws, &args.probes, &policy).await?;
+                let mut snaps =
+                    collect_snapshots(&args.aws, &args.probes, &policy, progress).await?;
                 read_repo(&args.repo, &mut snaps[0]);
                 let mut total = 0;
                 for (path, snap) in snapshot_paths(&args.out, &snaps) {
@@ -263,17 +260,9 @@ async fn collect_snapshots(
     aws: &AwsArgs,
     probes: &ProbeArgs,
     policy: &Policy,
+    show_progress: bool,
 ) -> Result<Vec<Snapshot>> {
     let targets = targets(aws)?;
-    collect_snapshot(aws, probes, policy, &targets).await
-}
-
-async fn collect_snapshot(
-    aws: &AwsArgs,
-    probes: &ProbeArgs,
-    policy: &Policy,
-    targets: &[collect::Target],
-) -> Result<Vec<Snapshot>> {
     let mut popts = probe_options(probes, aws.concurrency as usize)?;
     let mut opts = if probes.no_aws {
         None
@@ -287,17 +276,14 @@ async fn collect_snapshot(
     if let Some(o) = opts.as_mut() {
         o.deadline = deadline;
     }
-    let plan = rules::probe_plan(policy);
+    let plan = engine::probe_plan(policy);
     let accounts = targets.len().max(1) as u64;
     let steps = opts
         .as_ref()
-        .map(|o| collect::Progress::steps(&o.services, o.regions.len()) * accounts)
+        .map(|o| collect::steps(&o.services, o.regions.len()) * accounts)
         .unwrap_or(0)
         + u64::from(!probes.no_probes);
-    let progress = collect::Progress::new(
-        steps,
-        SHOW_PROGRESS.load(std::sync::atomic::Ordering::Relaxed),
-    );
+    let progress = Progress::new(steps, show_progress);
     if let Some(o) = opts.as_mut() {
         o.progress = progress.clone();
     }
@@ -394,10 +380,10 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         endpoint_url: aws.endpoint_url.clone().filter(|e| !e.is_empty()),
         call_timeout: Duration::from_secs(aws.call_timeout),
         concurrency: aws.concurrency as usize,
-        domains: rules::policy_hosts(policy),
+        domains: engine::policy_hosts(policy),
         deadline: None,
-        services: rules::services(policy),
-        progress: collect::Progress::default(),
+        services: engine::services(policy),
+        progress: Progress::default(),
     };
     let all = opts.regions.iter().any(|r| r == "all");
     if all && opts.regions.len() > 1 {
@@ -416,7 +402,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
             .or_else(|| policy.regions.first().cloned())
             .unwrap_or_else(|| "us-east-1".to_string());
         let cfg = collect::sdk_config(&opts, Some(&home)).await;
-        let ctx = collect::Ctx::new(
+        let ctx = collect::Caller::new(
             &opts,
             &home,
             std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
@@ -445,7 +431,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
     Ok(opts)
 }
 
-async fn scan(args: ScanArgs) -> Result<u8> {
+async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
     let ScanArgs {
         policy: p,
         aws,
@@ -458,7 +444,7 @@ async fn scan(args: ScanArgs) -> Result<u8> {
     // Check every input and where reports go before spending minutes on collection.
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
-    let mut snaps = collect_snapshots(&aws, &probes, &policy).await?;
+    let mut snaps = collect_snapshots(&aws, &probes, &policy, show_progress).await?;
     read_repo(&repo, &mut snaps[0]);
     if let Some(path) = &save_snapshot {
         for (p, snap) in snapshot_paths(path, &snaps) {
@@ -654,7 +640,7 @@ pub fn rules_table() -> String {
 /// `infraverify explain RULE`: the doc page with its generated parameter table.
 pub fn explain(id: &str) -> Result<String> {
     let Some(rule) = rules::find(id) else {
-        let hint = policy::diag::closest(id, rules::RULES.iter().map(|r| r.meta().id))
+        let hint = crate::input::diag::closest(id, rules::RULES.iter().map(|r| r.meta().id))
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_else(|| "; `infraverify rules` lists every rule".to_string());
         bail!("unknown rule `{id}`{hint}");

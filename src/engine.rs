@@ -1,10 +1,83 @@
 //! Runs the enabled rules over a snapshot, applies waivers, sorts the findings, and
-//! decides the exit code.
+//! decides the exit code; and tells the collection what the enabled rules need (the AWS
+//! services they read, the live probes they want, the host names they name).
 
-use crate::finding::{Finding, Severity, Status, WaiverNote};
-use crate::inventory::Snapshot;
-use crate::policy::{Policy, Waiver};
-use crate::rules;
+use std::collections::BTreeSet;
+
+use crate::finding::{Finding, ResourceRef, Severity, Status, WaiverNote};
+use crate::inventory::probe::ProbePlan;
+use crate::inventory::{Service, Snapshot};
+use crate::policy::{EnabledRule, Policy, Waiver};
+use crate::rules::{self, Cx, DataSource};
+
+/// Every host name the enabled rules name, resolved against the policy's domain: the
+/// Route 53 zones that can hold them are the ones read in full.
+pub fn policy_hosts(policy: &Policy) -> Vec<String> {
+    let mut out: Vec<String> = policy
+        .rules
+        .iter()
+        .flat_map(|r| r.check.hosts())
+        .flat_map(|(_, names)| names)
+        .filter_map(|n| rules::resolve_host(&n, policy.domain.as_deref()))
+        .collect();
+    out.extend(policy.domain.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The AWS services the enabled rules read, with what those require.
+pub fn services(policy: &Policy) -> BTreeSet<Service> {
+    Service::closure(
+        policy
+            .rules
+            .iter()
+            .flat_map(|r| r.rule.meta().reads.iter().copied()),
+    )
+}
+
+/// What the enabled rules want probed.
+pub fn probe_plan(policy: &Policy) -> ProbePlan {
+    let mut plan = ProbePlan::default();
+    for r in &policy.rules {
+        r.check.plan(policy.domain.as_deref(), &mut plan);
+    }
+    plan
+}
+
+/// Runs one rule over a snapshot; a rule whose data the run did not gather is `skipped`
+/// with the reason.
+pub fn run_rule(snap: &Snapshot, rule: &EnabledRule, policy: &Policy) -> Vec<Finding> {
+    let meta = rule.rule.meta();
+    let mut cx = Cx::new(
+        snap,
+        meta,
+        rule.severity,
+        Some(rule.origin.clone()),
+        &rule.key_lines,
+        &policy.attestations,
+        policy.domain.as_deref(),
+    );
+    let not_gathered = match meta.source {
+        DataSource::Probes if snap.probes.is_none() => {
+            Some("live probes were not run (--no-probes)")
+        }
+        DataSource::Aws if !snap.collection.aws => Some("AWS was not read (--no-aws)"),
+        _ => None,
+    };
+    match not_gathered {
+        Some(why) => {
+            let r = ResourceRef::new(meta.resource_kind, "*").account(cx.account());
+            let msg = format!(
+                "Not checked: {why}, so {} is skipped.",
+                meta.controls.join(", ")
+            );
+            cx.skip(r, msg);
+        }
+        None => rule.check.run(&mut cx),
+    }
+    cx.finish()
+}
 
 /// What evaluating a policy over a snapshot gives.
 #[derive(Debug)]
@@ -32,10 +105,10 @@ pub fn evaluate_many(policy: &Policy, snaps: &[Snapshot]) -> Evaluation {
     let mut findings: Vec<Finding> = Vec::new();
     for (i, snap) in snaps.iter().enumerate() {
         for rule in &policy.rules {
-            if i > 0 && rule.rule.meta().source != rules::Source::Aws {
+            if i > 0 && rule.rule.meta().source != DataSource::Aws {
                 continue;
             }
-            findings.extend(rules::run_rule(snap, rule, policy));
+            findings.extend(run_rule(snap, rule, policy));
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -322,6 +395,46 @@ mod tests {
                 "{} missing",
                 r.rule.meta().id
             );
+        }
+    }
+
+    /// Each rule reads only the services it declares: with every other service's data
+    /// absent, as a scan that collects only what the enabled rules read leaves it, no rule
+    /// of the shipped policies says `error`.
+    #[test]
+    fn rules_declare_every_service_they_read() {
+        let sources = [
+            crate::policy::PolicySource::embedded_default(),
+            crate::policy::PolicySource {
+                name: "policies/aws-baseline.toml".into(),
+                text: include_str!("../policies/aws-baseline.toml").into(),
+            },
+        ];
+        for src in sources {
+            let policy = crate::policy::load(std::slice::from_ref(&src)).unwrap();
+            for rule in &policy.rules {
+                let m = rule.rule.meta();
+                let mut snap = crate::rules::testing::compliant();
+                snap.repository = Some(crate::rules::testing::repository());
+                for s in Service::ALL {
+                    if !Service::closure(m.reads.iter().copied()).contains(&s) {
+                        crate::rules::testing::clear_service(&mut snap, s);
+                    }
+                }
+                for f in run_rule(&snap, rule, &policy) {
+                    assert_ne!(
+                        f.status,
+                        Status::Error,
+                        "{} reads more than {:?}: {}",
+                        m.id,
+                        m.reads,
+                        f.message
+                    );
+                }
+                if m.source == DataSource::Aws && m.id != "handoff-doc-drift" {
+                    assert!(!m.reads.is_empty(), "{} declares no service", m.id);
+                }
+            }
         }
     }
 }

@@ -132,7 +132,7 @@ pub fn statements(doc: &Value) -> Result<Vec<Statement>, String> {
 
 /// `*` and `?` wildcard match.
 fn wildcard(pattern: &str, text: &str) -> bool {
-    crate::policy::selector::Glob(pattern.to_string()).matches(text)
+    crate::glob::Glob(pattern.to_string()).matches(text)
 }
 
 fn action_matches(m: &Match, action: &str) -> bool {

@@ -1,12 +1,9 @@
-//! Progress on a terminal while a scan collects (indicatif): one step per service collected
-//! per region, invisible unless standard error is a terminal.
+//! Progress on a terminal while a scan collects (indicatif): a bar of steps done, drawn on
+//! standard error only when asked to. A leaf: the caller says what a step is.
 
 use std::time::Duration;
 
-use crate::collect::Service;
-
-/// Progress on a terminal: one step per service collected per region (and per probe), on
-/// standard error, and only there; invisible otherwise.
+/// A progress bar on standard error, or nothing.
 #[derive(Clone, Default)]
 pub struct Progress(Option<indicatif::ProgressBar>);
 
@@ -43,17 +40,6 @@ impl Progress {
         if let Some(b) = &self.0 {
             b.finish_and_clear();
         }
-    }
-
-    /// The steps of collecting `services` in `regions` (IAM and Route 53 once).
-    pub fn steps(services: &std::collections::BTreeSet<Service>, regions: usize) -> u64 {
-        services
-            .iter()
-            .map(|s| match s {
-                Service::Iam | Service::Route53 => 1,
-                _ => regions as u64,
-            })
-            .sum()
     }
 }
 

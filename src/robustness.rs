@@ -122,7 +122,7 @@ fn mutated_policies_are_accepted_or_refused_with_located_diagnostics() {
         match policy::load(&[src]) {
             Ok(p) => {
                 // An accepted policy must run: plan its probes and evaluate a snapshot.
-                let _ = crate::rules::probe_plan(&p);
+                let _ = crate::engine::probe_plan(&p);
                 let snap = crate::rules::testing::compliant();
                 let _ = engine::evaluate(&p, &snap);
             }

@@ -8,18 +8,19 @@ use aws_config::SdkConfig;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm};
 use aws_sdk_acm::Client;
 
-use super::{each, rfc3339, Ctx};
+use super::{each, rfc3339, Caller};
 use crate::inventory::acm::{
     Acm, Certificate, CertificateDetail, DomainValidation, ValidationRecord,
 };
+use crate::inventory::acm::{DESCRIBE_CERTIFICATE, LIST_CERTIFICATES};
 use crate::inventory::route53::canonical_name;
 use crate::inventory::Observed;
 use crate::paginate;
 
-pub const LIST_CERTIFICATES: &str = "acm:ListCertificates";
-pub const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[LIST_CERTIFICATES, DESCRIBE_CERTIFICATE];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Acm {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Acm {
     let conf = aws_sdk_acm::config::Builder::from(cfg)
         .region(aws_sdk_acm::config::Region::new(ctx.region.clone()))
         .build();

@@ -7,23 +7,28 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::types;
 use aws_sdk_ec2::Client;
 
-use super::{tag_map, Ctx};
+use super::{tag_map, Caller};
 use crate::inventory::ec2::*;
+use crate::inventory::ec2::{
+    DESCRIBE_INTERNET_GATEWAYS, DESCRIBE_NAT_GATEWAYS, DESCRIBE_REGIONS, DESCRIBE_ROUTE_TABLES,
+    DESCRIBE_SECURITY_GROUPS, DESCRIBE_SUBNETS, DESCRIBE_VPCS, GET_MANAGED_PREFIX_LIST_ENTRIES,
+};
 use crate::inventory::{CollectError, Observed};
 use crate::paginate;
 
-pub const DESCRIBE_VPCS: &str = "ec2:DescribeVpcs";
-pub const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
-pub const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
-pub const DESCRIBE_INTERNET_GATEWAYS: &str = "ec2:DescribeInternetGateways";
-pub const DESCRIBE_NAT_GATEWAYS: &str = "ec2:DescribeNatGateways";
-pub const DESCRIBE_SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
-pub const GET_MANAGED_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntries";
-/// For `--region all`: the regions enabled for the account.
-pub const DESCRIBE_REGIONS: &str = "ec2:DescribeRegions";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    DESCRIBE_VPCS,
+    DESCRIBE_SUBNETS,
+    DESCRIBE_ROUTE_TABLES,
+    DESCRIBE_INTERNET_GATEWAYS,
+    DESCRIBE_NAT_GATEWAYS,
+    DESCRIBE_SECURITY_GROUPS,
+    GET_MANAGED_PREFIX_LIST_ENTRIES,
+];
 
 /// The regions enabled for the account (opted-in or not requiring opt-in), sorted.
-pub async fn enabled_regions(ctx: &Ctx, cfg: &SdkConfig) -> Result<Vec<String>, CollectError> {
+pub async fn enabled_regions(ctx: &Caller, cfg: &SdkConfig) -> Result<Vec<String>, CollectError> {
     let c = Client::new(cfg);
     let out = ctx
         .call(
@@ -41,7 +46,7 @@ pub async fn enabled_regions(ctx: &Ctx, cfg: &SdkConfig) -> Result<Vec<String>, 
     Ok(regions)
 }
 
-fn client(ctx: &Ctx, cfg: &SdkConfig) -> Client {
+fn client(ctx: &Caller, cfg: &SdkConfig) -> Client {
     let conf = aws_sdk_ec2::config::Builder::from(cfg)
         .region(aws_sdk_ec2::config::Region::new(ctx.region.clone()))
         .build();
@@ -59,7 +64,7 @@ fn observed<T>(r: Result<T, CollectError>) -> Observed<T> {
     }
 }
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ec2 {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Ec2 {
     let c = client(ctx, cfg);
     let (vpcs, subnets, route_tables, igws, nats, sgs) = tokio::join!(
         vpcs(ctx, &c),
@@ -84,7 +89,7 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ec2 {
     }
 }
 
-async fn vpcs(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, Vpc>, CollectError> {
+async fn vpcs(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, Vpc>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_VPCS,
@@ -128,7 +133,7 @@ async fn vpcs(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, Vpc>, CollectErr
         .collect())
 }
 
-async fn subnets(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, Subnet>, CollectError> {
+async fn subnets(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, Subnet>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_SUBNETS,
@@ -177,7 +182,10 @@ fn route_target(r: &types::Route) -> String {
     .to_string()
 }
 
-async fn route_tables(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, RouteTable>, CollectError> {
+async fn route_tables(
+    ctx: &Caller,
+    c: &Client,
+) -> Result<BTreeMap<String, RouteTable>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_ROUTE_TABLES,
@@ -226,7 +234,7 @@ async fn route_tables(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, RouteTab
 }
 
 async fn internet_gateways(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
 ) -> Result<BTreeMap<String, InternetGateway>, CollectError> {
     let pages = paginate!(
@@ -263,7 +271,10 @@ async fn internet_gateways(
         .collect())
 }
 
-async fn nat_gateways(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, NatGateway>, CollectError> {
+async fn nat_gateways(
+    ctx: &Caller,
+    c: &Client,
+) -> Result<BTreeMap<String, NatGateway>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_NAT_GATEWAYS,
@@ -301,25 +312,25 @@ fn permissions(perms: &[types::IpPermission]) -> Vec<Permission> {
                 p.ip_ranges()
                     .iter()
                     .filter_map(|r| r.cidr_ip())
-                    .map(|c| Source::Cidr(c.to_string())),
+                    .map(|c| Peer::Cidr(c.to_string())),
             );
             sources.extend(
                 p.ipv6_ranges()
                     .iter()
                     .filter_map(|r| r.cidr_ipv6())
-                    .map(|c| Source::Cidr(c.to_string())),
+                    .map(|c| Peer::Cidr(c.to_string())),
             );
             sources.extend(
                 p.user_id_group_pairs()
                     .iter()
                     .filter_map(|g| g.group_id())
-                    .map(|g| Source::Group(g.to_string())),
+                    .map(|g| Peer::Group(g.to_string())),
             );
             sources.extend(
                 p.prefix_list_ids()
                     .iter()
                     .filter_map(|l| l.prefix_list_id())
-                    .map(|l| Source::PrefixList(l.to_string())),
+                    .map(|l| Peer::PrefixList(l.to_string())),
             );
             sources.sort();
             Permission {
@@ -333,7 +344,7 @@ fn permissions(perms: &[types::IpPermission]) -> Vec<Permission> {
 }
 
 async fn security_groups(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
 ) -> Result<BTreeMap<String, SecurityGroup>, CollectError> {
     let pages = paginate!(
@@ -368,7 +379,7 @@ async fn security_groups(
 /// Entries of every prefix list a security group rule refers to: one paginated call per
 /// referenced list (EC2 has no batch call for entries); unreferenced lists are not read.
 async fn prefix_lists(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
     groups: &BTreeMap<String, SecurityGroup>,
 ) -> BTreeMap<String, PrefixList> {
@@ -377,7 +388,7 @@ async fn prefix_lists(
         .flat_map(|g| g.ingress.iter().chain(&g.egress))
         .flat_map(|p| &p.sources)
         .filter_map(|s| match s {
-            Source::PrefixList(id) => Some(id.as_str()),
+            Peer::PrefixList(id) => Some(id.as_str()),
             _ => None,
         })
         .collect();

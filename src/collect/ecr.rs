@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_ecr::Client;
 
-use super::{each, rfc3339, Ctx};
+use super::{each, rfc3339, Caller};
 use crate::inventory::ecr::{Ecr, Image, Repository};
+use crate::inventory::ecr::{DESCRIBE_IMAGES, DESCRIBE_REPOSITORIES, GET_LIFECYCLE_POLICY};
 use crate::inventory::{ErrorKind, Observed};
 use crate::paginate;
 
-pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
-pub const GET_LIFECYCLE_POLICY: &str = "ecr:GetLifecyclePolicy";
-pub const DESCRIBE_IMAGES: &str = "ecr:DescribeImages";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[DESCRIBE_REPOSITORIES, GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecr {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Ecr {
     let conf = aws_sdk_ecr::config::Builder::from(cfg)
         .region(aws_sdk_ecr::config::Region::new(ctx.region.clone()))
         .build();

@@ -7,20 +7,26 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::types::AssignPublicIp;
 use aws_sdk_ecs::Client;
 
-use super::{each, Ctx};
-use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, LogTarget, Service, TaskDefinition};
+use super::{each, Caller};
+use crate::inventory::ecs::{AwsVpcConfig, Cluster, Ecs, EcsService, LogTarget, TaskDefinition};
+use crate::inventory::ecs::{
+    DESCRIBE_SERVICES, DESCRIBE_TASK_DEFINITION, LIST_CLUSTERS, LIST_SERVICES,
+};
 use crate::inventory::{CollectError, ErrorKind, Observed};
 use crate::paginate;
 
-pub const LIST_CLUSTERS: &str = "ecs:ListClusters";
-pub const LIST_SERVICES: &str = "ecs:ListServices";
-pub const DESCRIBE_SERVICES: &str = "ecs:DescribeServices";
-pub const DESCRIBE_TASK_DEFINITION: &str = "ecs:DescribeTaskDefinition";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    LIST_CLUSTERS,
+    LIST_SERVICES,
+    DESCRIBE_SERVICES,
+    DESCRIBE_TASK_DEFINITION,
+];
 
 /// DescribeServices takes at most this many services per call.
 const DESCRIBE_BATCH: usize = 10;
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecs {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Ecs {
     let conf = aws_sdk_ecs::config::Builder::from(cfg)
         .region(aws_sdk_ecs::config::Region::new(ctx.region.clone()))
         .build();
@@ -69,10 +75,10 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Ecs {
 }
 
 async fn services(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
     cluster: &str,
-) -> Result<BTreeMap<String, Service>, CollectError> {
+) -> Result<BTreeMap<String, EcsService>, CollectError> {
     let arns: Vec<String> = paginate!(
         ctx,
         LIST_SERVICES,
@@ -131,7 +137,7 @@ async fn services(
                 });
             out.insert(
                 arn.to_string(),
-                Service {
+                EcsService {
                     arn: arn.to_string(),
                     name: s.service_name().unwrap_or_default().to_string(),
                     cluster_arn: s.cluster_arn().unwrap_or(cluster).to_string(),
@@ -150,7 +156,7 @@ async fn services(
 /// call per distinct definition, concurrently. Unavailable as a whole if any cluster's
 /// services or any definition could not be read.
 async fn task_definitions(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
     clusters: &BTreeMap<String, Cluster>,
 ) -> Observed<BTreeMap<String, TaskDefinition>> {

@@ -8,21 +8,27 @@ use aws_config::SdkConfig;
 use aws_sdk_elasticloadbalancingv2::types as t;
 use aws_sdk_elasticloadbalancingv2::Client;
 
-use super::{each, Ctx};
+use super::{each, Caller};
 use crate::inventory::elbv2::{
     Action, Elbv2, LbSubnet, Listener, ListenerCertificate, ListenerRule, LoadBalancer, Redirect,
+};
+use crate::inventory::elbv2::{
+    DESCRIBE_LISTENERS, DESCRIBE_LISTENER_CERTIFICATES, DESCRIBE_LOAD_BALANCERS, DESCRIBE_RULES,
+    DESCRIBE_SSL_POLICIES,
 };
 use crate::inventory::Observed;
 use crate::paginate;
 
-pub const DESCRIBE_LOAD_BALANCERS: &str = "elasticloadbalancing:DescribeLoadBalancers";
-pub const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
-pub const DESCRIBE_LISTENER_CERTIFICATES: &str =
-    "elasticloadbalancing:DescribeListenerCertificates";
-pub const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
-pub const DESCRIBE_SSL_POLICIES: &str = "elasticloadbalancing:DescribeSSLPolicies";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    DESCRIBE_LOAD_BALANCERS,
+    DESCRIBE_LISTENERS,
+    DESCRIBE_LISTENER_CERTIFICATES,
+    DESCRIBE_RULES,
+    DESCRIBE_SSL_POLICIES,
+];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Elbv2 {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Elbv2 {
     let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(cfg)
         .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
             ctx.region.clone(),
@@ -131,7 +137,7 @@ fn load_balancer(lb: &t::LoadBalancer) -> Option<LoadBalancer> {
     })
 }
 
-async fn listeners(ctx: &Ctx, c: &Client, lb: &str) -> Observed<Vec<Listener>> {
+async fn listeners(ctx: &Caller, c: &Client, lb: &str) -> Observed<Vec<Listener>> {
     let pages = match paginate!(
         ctx,
         DESCRIBE_LISTENERS,
@@ -179,7 +185,11 @@ async fn listeners(ctx: &Ctx, c: &Client, lb: &str) -> Observed<Vec<Listener>> {
     Observed::present(found)
 }
 
-async fn certificates(ctx: &Ctx, c: &Client, listener: &str) -> Observed<Vec<ListenerCertificate>> {
+async fn certificates(
+    ctx: &Caller,
+    c: &Client,
+    listener: &str,
+) -> Observed<Vec<ListenerCertificate>> {
     match paginate!(
         ctx,
         DESCRIBE_LISTENER_CERTIFICATES,
@@ -205,7 +215,7 @@ async fn certificates(ctx: &Ctx, c: &Client, listener: &str) -> Observed<Vec<Lis
     }
 }
 
-async fn rules(ctx: &Ctx, c: &Client, listener: &str) -> Observed<Vec<ListenerRule>> {
+async fn rules(ctx: &Caller, c: &Client, listener: &str) -> Observed<Vec<ListenerRule>> {
     match paginate!(
         ctx,
         DESCRIBE_RULES,

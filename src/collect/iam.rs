@@ -8,14 +8,18 @@ use aws_config::SdkConfig;
 use aws_sdk_iam::types::{AttachedPolicy as SdkAttached, EntityType, PolicyDetail};
 use aws_sdk_iam::Client;
 
-use super::{each, Ctx};
+use super::{each, Caller};
 use crate::inventory::iam::*;
+use crate::inventory::iam::{GET_ACCOUNT_AUTHORIZATION_DETAILS, GET_POLICY, GET_POLICY_VERSION};
 use crate::inventory::{CollectError, ErrorKind, Observed};
 use crate::paginate;
 
-pub const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
-pub const GET_POLICY: &str = "iam:GetPolicy";
-pub const GET_POLICY_VERSION: &str = "iam:GetPolicyVersion";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    GET_ACCOUNT_AUTHORIZATION_DETAILS,
+    GET_POLICY,
+    GET_POLICY_VERSION,
+];
 
 /// Decodes a policy document: AWS sends them URL-encoded (RFC 3986); some emulators send
 /// raw JSON. Either way, the result is parsed JSON or the reason it is not.
@@ -48,7 +52,7 @@ fn percent_decode(s: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "the decoded document is not UTF-8".into())
 }
 
-fn document(raw: Option<&str>, source: &str, ctx: &Ctx) -> Observed<serde_json::Value> {
+fn document(raw: Option<&str>, source: &str, ctx: &Caller) -> Observed<serde_json::Value> {
     match raw.map(decode_document) {
         None => Observed::Absent,
         Some(Ok(v)) => Observed::present(v),
@@ -67,7 +71,7 @@ fn attached(list: &[SdkAttached]) -> Vec<AttachedPolicy> {
         .collect()
 }
 
-fn inline(list: &[PolicyDetail], ctx: &Ctx) -> BTreeMap<String, Observed<serde_json::Value>> {
+fn inline(list: &[PolicyDetail], ctx: &Caller) -> BTreeMap<String, Observed<serde_json::Value>> {
     list.iter()
         .filter_map(|p| {
             Some((
@@ -78,7 +82,7 @@ fn inline(list: &[PolicyDetail], ctx: &Ctx) -> BTreeMap<String, Observed<serde_j
         .collect()
 }
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Iam {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Iam {
     let c = Client::new(cfg);
     let pages = paginate!(
         ctx,
@@ -204,7 +208,7 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Iam {
     }
 }
 
-async fn aws_managed(ctx: &Ctx, c: &Client, arn: &str, name: &str) -> ManagedPolicy {
+async fn aws_managed(ctx: &Caller, c: &Client, arn: &str, name: &str) -> ManagedPolicy {
     let mut policy = ManagedPolicy {
         arn: arn.to_string(),
         name: name.to_string(),

@@ -6,14 +6,47 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::{each, Ctx};
+use super::{each, Caller};
+use crate::inventory::ecs::Ecs;
+use crate::inventory::logs::DESCRIBE_LOG_GROUPS;
 use crate::inventory::logs::{LogGroup, Logs};
 use crate::inventory::{CollectError, Observed};
 use crate::paginate;
 
-pub const DESCRIBE_LOG_GROUPS: &str = "logs:DescribeLogGroups";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[DESCRIBE_LOG_GROUPS];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig, names: Vec<String>) -> Logs {
+/// The log groups in `region` the ECS task definitions write to, sorted; or why they are
+/// unknown.
+pub fn groups_in_use(ecs: &Ecs, region: &str) -> Result<Vec<String>, CollectError> {
+    let defs = ecs.task_definitions.get().map_err(Clone::clone)?;
+    let mut names: Vec<String> = defs
+        .into_iter()
+        .flat_map(|d| d.values())
+        .flat_map(|d| &d.log_groups)
+        .filter(|l| l.region.as_deref().is_none_or(|r| r == region))
+        .map(|l| l.group.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Reads the log groups `names` (from [`groups_in_use`]); if those are unknown, so are
+/// the groups.
+pub async fn collect(
+    ctx: &Caller,
+    cfg: &SdkConfig,
+    names: Result<Vec<String>, CollectError>,
+) -> Logs {
+    let names = match names {
+        Ok(n) => n,
+        Err(e) => {
+            return Logs {
+                log_groups: Observed::unavailable(e),
+            }
+        }
+    };
     let conf = aws_sdk_cloudwatchlogs::config::Builder::from(cfg)
         .region(aws_sdk_cloudwatchlogs::config::Region::new(
             ctx.region.clone(),

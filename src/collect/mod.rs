@@ -1,8 +1,8 @@
-//! Collection: the only code that calls AWS. One collector per service, run concurrently
-//! over regions × services under one concurrency bound, with the SDK's adaptive retry and
-//! a timeout on every call. A failed call becomes [`Observed::Unavailable`] with its
-//! [`CollectError`], and an entry in the snapshot's `errors`; nothing that could not be
-//! read ever looks like "not configured".
+//! Collection: the only code that calls AWS. One collector per service, wired to its part
+//! of the snapshot in [`wiring`], run concurrently over regions × services under one
+//! concurrency bound, with the SDK's standard retries and a timeout on every call. A failed
+//! call becomes [`Observed::Unavailable`] with its [`CollectError`], and the snapshot lists
+//! it in its `errors`; nothing that could not be read ever looks like "not configured".
 //!
 //! Read-only by construction: only `Describe*`, `List*` and `Get*` operations (and STS
 //! `GetCallerIdentity`) appear here; a test fails the build otherwise.
@@ -20,10 +20,10 @@ pub mod repo;
 pub mod route53;
 pub mod scaling;
 pub mod secrets;
-pub mod service;
 pub mod sts;
+pub mod wiring;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,11 +34,11 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
 use crate::inventory::{
-    CollectError, CollectionInfo, ErrorKind, Observed, RegionInventory, Snapshot, ToolInfo,
-    SNAPSHOT_SCHEMA,
+    CollectError, CollectionInfo, ErrorKind, RegionInventory, Service, Snapshot, ToolInfo,
+    GET_CALLER_IDENTITY, SNAPSHOT_SCHEMA,
 };
-pub use crate::progress::Progress;
-pub use service::Service;
+use crate::progress::Progress;
+use wiring::{wiring, Env};
 
 /// What to collect and how.
 #[derive(Clone, Debug)]
@@ -59,7 +59,7 @@ pub struct CollectOptions {
     pub deadline: Option<tokio::time::Instant>,
     /// The services to read (what the enabled rules need); the others are not called, and
     /// their data stays "not collected".
-    pub services: std::collections::BTreeSet<service::Service>,
+    pub services: BTreeSet<Service>,
     pub progress: Progress,
 }
 
@@ -86,7 +86,7 @@ impl Default for CollectOptions {
             concurrency: 16,
             domains: Vec::new(),
             deadline: None,
-            services: service::Service::ALL.into_iter().collect(),
+            services: Service::ALL.into_iter().collect(),
             progress: Progress::default(),
         }
     }
@@ -125,24 +125,35 @@ pub async fn sdk_config(opts: &CollectOptions, region: Option<&str>) -> SdkConfi
     loader.load().await
 }
 
-/// Shared by every collector: bounds concurrency and puts a hard limit on each call, in
-/// case something below the SDK's own timeouts never returns.
+/// How every collector calls AWS: under the concurrency bound, with a hard limit on each
+/// call (in case something below the SDK's own timeouts never returns), classifying every
+/// failure, in one region.
 #[derive(Clone)]
-pub struct Ctx {
+pub struct Caller {
     sem: Arc<Semaphore>,
     backstop: Duration,
     deadline: Option<tokio::time::Instant>,
     pub region: String,
+    /// The IAM actions of the service this caller serves; a call outside them is a bug
+    /// (`iam-policy` would not grant it), caught by a debug assertion. Empty: unchecked.
+    actions: &'static [&'static str],
 }
 
-impl Ctx {
+impl Caller {
     pub fn new(opts: &CollectOptions, region: &str, sem: Arc<Semaphore>) -> Self {
-        Ctx {
+        Caller {
             sem,
             backstop: opts.call_timeout * 2 + Duration::from_secs(2),
             deadline: opts.deadline,
             region: region.to_string(),
+            actions: &[],
         }
+    }
+
+    /// The same caller, serving a service whose collector calls only `actions`.
+    pub fn for_service(mut self, actions: &'static [&'static str]) -> Self {
+        self.actions = actions;
+        self
     }
 
     /// Awaits one API call under the concurrency bound and the backstop timeout,
@@ -160,7 +171,7 @@ impl Ctx {
         result
     }
 
-    /// Like [`Ctx::call`], but a service error that `absent` recognises (a typed "not
+    /// Like [`Caller::call`], but a service error that `absent` recognises (a typed "not
     /// found") is `Ok(None)`: AWS's way of saying "none configured".
     pub async fn call_or_absent<T, E, F>(
         &self,
@@ -212,6 +223,10 @@ impl Ctx {
         >,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        debug_assert!(
+            self.actions.is_empty() || self.actions.contains(&op),
+            "{op} is not among its collector's ACTIONS, so iam-policy would not grant it"
+        );
         let late = || self.error(op, ErrorKind::Timeout, DEADLINE_MESSAGE.to_string());
         let wait = within(self.deadline, Duration::MAX);
         let Ok(permit) = tokio::time::timeout(wait, self.sem.acquire()).await else {
@@ -257,7 +272,7 @@ pub mod aws_smithy_http_response {
     pub type HttpResponse = aws_sdk_ec2::config::http::HttpResponse;
 }
 
-/// Follows a paginator to its end, each page under [`Ctx::call`]. Evaluates to
+/// Follows a paginator to its end, each page under [`Caller::call`]. Evaluates to
 /// `Result<Vec<Output>, CollectError>`.
 #[macro_export]
 macro_rules! paginate {
@@ -429,23 +444,6 @@ where
         .collect()
 }
 
-/// Records the error of an unavailable field in the run's error list. Data of a service no
-/// enabled rule reads was deliberately not collected, which is no error.
-pub(crate) fn note<T>(errors: &mut Vec<CollectError>, o: &Observed<T>) {
-    if let Some(e) = o.error().filter(|e| e.kind != ErrorKind::NotCollected) {
-        errors.push(e.clone());
-    }
-}
-
-/// Runs a collector when its service is wanted; otherwise leaves its data "not collected".
-async fn when<T: Default>(on: bool, collect: impl std::future::Future<Output = T>) -> T {
-    if on {
-        collect.await
-    } else {
-        T::default()
-    }
-}
-
 /// `2026-11-28T21:42:44Z`.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc()
@@ -509,11 +507,13 @@ impl Target {
     }
 }
 
-/// Awaits `f`, then marks the step done.
-async fn step<T>(progress: &Progress, what: String, f: impl std::future::Future<Output = T>) -> T {
-    let out = f.await;
-    progress.step(&what);
-    out
+/// The progress steps of collecting `services` in `regions` regions: one per regional
+/// service and region, one per global service.
+pub fn steps(services: &BTreeSet<Service>, regions: usize) -> u64 {
+    services
+        .iter()
+        .map(|s| if s.is_global() { 1 } else { regions as u64 })
+        .sum()
 }
 
 /// Collects everything the rules read, from every region, into a snapshot.
@@ -554,174 +554,44 @@ pub async fn collect_as(
     }
 
     let account = {
-        let ctx = Ctx::new(opts, &home, sem.clone());
+        let caller = Caller::new(opts, &home, sem.clone());
         let base = base.clone();
-        tokio::spawn(async move { sts::account(&ctx, &base).await })
+        tokio::spawn(async move { sts::account(&caller, &base).await })
     };
-    // IAM is global: once, through the first region.
-    let iam = {
-        let ctx = Ctx::new(opts, &home, sem.clone());
-        let base = base.clone();
-        let on = opts.services.contains(&Service::Iam);
-        let p = opts.progress.clone();
-        tokio::spawn(async move {
-            let out = when(on, iam::collect(&ctx, &base)).await;
-            if on {
-                p.step("iam");
-            }
-            out
-        })
-    };
-    // Route 53 is global too.
-    let route53 = {
-        let ctx = Ctx::new(opts, &home, sem.clone());
-        let base = base.clone();
-        let domains = opts.domains.clone();
-        let on = opts.services.contains(&Service::Route53);
-        let p = opts.progress.clone();
-        tokio::spawn(async move {
-            let out = when(on, route53::collect(&ctx, &base, &domains)).await;
-            if on {
-                p.step("route53");
-            }
-            out
-        })
-    };
-    let mut tasks = tokio::task::JoinSet::new();
-    for region in &opts.regions {
-        let ctx = Ctx::new(opts, region, sem.clone());
-        let base = base.clone();
-        let region = region.clone();
-        let on = |s: Service| opts.services.contains(&s);
-        let (ec2_on, elbv2_on, ecs_on, logs_on, rds_on) = (
-            on(Service::Ec2),
-            on(Service::Elbv2),
-            on(Service::Ecs),
-            on(Service::Logs),
-            on(Service::Rds),
-        );
-        let (ecr_on, secrets_on, scaling_on, acm_on) = (
-            on(Service::Ecr),
-            on(Service::Secrets),
-            on(Service::Scaling),
-            on(Service::Acm),
-        );
-        let p = opts.progress.clone();
-        tasks.spawn(async move {
-            let done = |s: &str| format!("{} {s}", ctx.region);
-            let (ec2, elbv2, (ecs, logs), rds, ecr, secrets, scaling, acm) = tokio::join!(
-                when(ec2_on, step(&p, done("ec2"), ec2::collect(&ctx, &base))),
-                when(
-                    elbv2_on,
-                    step(&p, done("elbv2"), elbv2::collect(&ctx, &base))
-                ),
-                async {
-                    if !ecs_on {
-                        return Default::default();
-                    }
-                    let ecs = step(&p, done("ecs"), ecs::collect(&ctx, &base)).await;
-                    if !logs_on {
-                        return (ecs, Default::default());
-                    }
-                    let logs = match ecs.task_definitions.get() {
-                        Err(e) => crate::inventory::logs::Logs {
-                            log_groups: Observed::unavailable(e.clone()),
-                        },
-                        Ok(defs) => {
-                            let mut names: Vec<String> = defs
-                                .into_iter()
-                                .flat_map(|d| d.values())
-                                .flat_map(|d| &d.log_groups)
-                                .filter(|l| l.region.as_deref().is_none_or(|r| r == ctx.region))
-                                .map(|l| l.group.clone())
-                                .collect();
-                            names.sort();
-                            names.dedup();
-                            logs::collect(&ctx, &base, names).await
-                        }
-                    };
-                    p.step(&done("logs"));
-                    (ecs, logs)
-                },
-                when(rds_on, step(&p, done("rds"), rds::collect(&ctx, &base))),
-                when(ecr_on, step(&p, done("ecr"), ecr::collect(&ctx, &base))),
-                when(
-                    secrets_on,
-                    step(&p, done("secretsmanager"), secrets::collect(&ctx, &base))
-                ),
-                when(
-                    scaling_on,
-                    step(&p, done("autoscaling"), scaling::collect(&ctx, &base))
-                ),
-                when(acm_on, step(&p, done("acm"), acm::collect(&ctx, &base))),
-            );
-            let inv = RegionInventory {
-                ec2,
-                elbv2,
-                ecs,
-                rds,
-                ecr,
-                secrets,
-                scaling,
-                logs,
-                acm,
-            };
-            (region, inv)
-        });
-    }
-    let mut regions = BTreeMap::new();
-    let mut errors = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((name, inv)) => {
-                let errs = region_errors(&inv);
-                tracing::info!(region = %name, errors = errs.len(), "region collected");
-                errors.extend(errs);
-                regions.insert(name, inv);
-            }
-            Err(e) => errors.push(CollectError {
-                source: "infraverify".into(),
-                region: None,
-                kind: ErrorKind::Other,
-                message: format!("a collector task failed: {e}"),
-            }),
-        }
-    }
-    // Regions whose task died still appear, with nothing collected: every rule says error.
-    for r in &opts.regions {
-        regions.entry(r.clone()).or_default();
-    }
-    let iam = match iam.await {
-        Ok(iam) => iam,
-        Err(e) => {
-            let err = CollectError {
-                source: iam::GET_ACCOUNT_AUTHORIZATION_DETAILS.into(),
-                region: Some(home.clone()),
-                kind: ErrorKind::Other,
-                message: format!("the task failed: {e}"),
-            };
-            crate::inventory::iam::Iam {
-                roles: Observed::unavailable(err.clone()),
-                users: Observed::unavailable(err.clone()),
-                groups: Observed::unavailable(err.clone()),
-                policies: Observed::unavailable(err),
-            }
-        }
-    };
-    errors.extend(iam_errors(&iam));
-    let route53 = match route53.await {
-        Ok(r) => r,
-        Err(e) => crate::inventory::route53::Route53 {
-            zones: Observed::unavailable(CollectError {
-                source: route53::LIST_HOSTED_ZONES.into(),
-                region: Some(home.clone()),
-                kind: ErrorKind::Other,
-                message: format!("the task failed: {e}"),
-            }),
+    let mut snap = Snapshot {
+        schema: SNAPSHOT_SCHEMA.to_string(),
+        tool: ToolInfo::current(),
+        collection: CollectionInfo {
+            started_at,
+            finished_at: String::new(),
+            account: None,
+            regions: opts.regions.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
+            aws: true,
         },
+        iam: Default::default(),
+        route53: Default::default(),
+        regions: opts
+            .regions
+            .iter()
+            .map(|r| (r.clone(), RegionInventory::default()))
+            .collect(),
+        errors: vec![],
+        repository: None,
+        probes: None,
     };
-    errors.extend(route53_errors(&route53));
-    let account = match account.await {
+    let domains: Arc<[String]> = opts.domains.clone().into();
+    let env = |service: Service, region: &str| Env {
+        caller: Caller::new(opts, region, sem.clone()).for_service(wiring(service).actions),
+        cfg: base.clone(),
+        domains: domains.clone(),
+    };
+    let failed = run_jobs(opts, &home, env, &mut snap).await;
+    // The snapshot says what could not be read; data of a service no enabled rule reads
+    // was deliberately not collected, which is no error.
+    let mut errors = crate::inventory::unavailable(&snap);
+    errors.extend(failed);
+    snap.collection.account = match account.await {
         Ok(Ok(a)) => Some(a),
         Ok(Err(e)) => {
             errors.push(e);
@@ -730,7 +600,7 @@ pub async fn collect_as(
         }
         Err(e) => {
             errors.push(CollectError {
-                source: sts::GET_CALLER_IDENTITY.into(),
+                source: GET_CALLER_IDENTITY.into(),
                 region: Some(home.clone()),
                 kind: ErrorKind::Other,
                 message: format!("the task failed: {e}"),
@@ -738,28 +608,83 @@ pub async fn collect_as(
             None
         }
     };
-    let mut snap = Snapshot {
-        schema: SNAPSHOT_SCHEMA.to_string(),
-        tool: ToolInfo::current(),
-        collection: CollectionInfo {
-            started_at,
-            finished_at: now_rfc3339(),
-            account,
-            regions: opts.regions.clone(),
-            endpoint_url: opts.endpoint_url.clone(),
-            aws: true,
-        },
-        iam,
-        route53,
-        regions,
-        errors,
-        repository: None,
-        probes: None,
-    };
+    snap.collection.finished_at = now_rfc3339();
+    snap.errors = errors;
     snap.normalize();
     snap
 }
 
+/// Runs the wiring table's job of every wanted service in every region (a global service
+/// once, in `home`), each as soon as the services it requires are in, all under the one
+/// concurrency bound. Returns an error for each job that died (a bug): its data stays "not
+/// collected", so its controls are `error`.
+async fn run_jobs(
+    opts: &CollectOptions,
+    home: &str,
+    env: impl Fn(Service, &str) -> Env,
+    snap: &mut Snapshot,
+) -> Vec<CollectError> {
+    let mut pending: Vec<(Service, String)> = Vec::new();
+    let mut left: BTreeMap<String, usize> = BTreeMap::new();
+    for &s in &opts.services {
+        if s.is_global() {
+            pending.push((s, home.to_string()));
+        } else {
+            for r in &opts.regions {
+                pending.push((s, r.clone()));
+                *left.entry(r.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut done: BTreeSet<(Service, String)> = BTreeSet::new();
+    let mut running = tokio::task::JoinSet::new();
+    let mut jobs = std::collections::HashMap::new();
+    let mut failed = Vec::new();
+    loop {
+        let ready = |(s, r): &(Service, String)| {
+            s.requires()
+                .iter()
+                .all(|d| !opts.services.contains(d) || done.contains(&(*d, r.clone())))
+        };
+        let (now, later): (Vec<_>, Vec<_>) = pending.into_iter().partition(ready);
+        pending = later;
+        for (s, r) in now {
+            let handle = running.spawn((wiring(s).job)(env(s, &r), snap));
+            jobs.insert(handle.id(), (s, r));
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (id, result) = match joined {
+            Ok((id, apply)) => (id, Ok(apply)),
+            Err(e) => (e.id(), Err(e)),
+        };
+        let (s, r) = jobs.remove(&id).expect("every job is known");
+        match result {
+            Ok(apply) => apply(snap),
+            Err(e) => failed.push(CollectError {
+                source: format!("infraverify:{}", s.name()),
+                region: Some(r.clone()),
+                kind: ErrorKind::Other,
+                message: format!("the {} collector failed: {e}", s.name()),
+            }),
+        }
+        if s.is_global() {
+            opts.progress.step(s.name());
+        } else {
+            opts.progress.step(&format!("{r} {}", s.name()));
+            let n = left.get_mut(&r).expect("counted");
+            *n -= 1;
+            if *n == 0 && tracing::enabled!(tracing::Level::INFO) {
+                let errors = crate::inventory::unavailable(&snap.regions[&r]).len();
+                tracing::info!(region = %r, errors, "region collected");
+            }
+        }
+        done.insert((s, r));
+    }
+    debug_assert!(pending.is_empty(), "jobs never started: {pending:?}");
+    failed
+}
 /// The snapshot of a run that reads no AWS API (`--no-aws`): only probes fill it.
 pub fn without_aws(started_at: String) -> Snapshot {
     Snapshot {
@@ -780,127 +705,6 @@ pub fn without_aws(started_at: String) -> Snapshot {
         repository: None,
         probes: None,
     }
-}
-
-/// Every collection error recorded in the Route 53 inventory.
-fn route53_errors(r: &crate::inventory::route53::Route53) -> Vec<CollectError> {
-    let mut errors = Vec::new();
-    note(&mut errors, &r.zones);
-    if let Observed::Present { value } = &r.zones {
-        for z in value.values() {
-            if let Some(ns) = &z.name_servers {
-                note(&mut errors, ns);
-            }
-            if let Some(rec) = &z.records {
-                note(&mut errors, rec);
-            }
-        }
-    }
-    errors
-}
-
-/// Every collection error recorded in the IAM inventory.
-fn iam_errors(iam: &crate::inventory::iam::Iam) -> Vec<CollectError> {
-    let mut errors = Vec::new();
-    note(&mut errors, &iam.roles);
-    note(&mut errors, &iam.users);
-    note(&mut errors, &iam.groups);
-    note(&mut errors, &iam.policies);
-    if let Observed::Present { value } = &iam.roles {
-        for r in value.values() {
-            note(&mut errors, &r.trust);
-            r.inline.values().for_each(|d| note(&mut errors, d));
-        }
-    }
-    if let Observed::Present { value } = &iam.users {
-        value
-            .values()
-            .flat_map(|u| u.inline.values())
-            .for_each(|d| note(&mut errors, d));
-    }
-    if let Observed::Present { value } = &iam.groups {
-        value
-            .values()
-            .flat_map(|g| g.inline.values())
-            .for_each(|d| note(&mut errors, d));
-    }
-    if let Observed::Present { value } = &iam.policies {
-        value.values().for_each(|p| note(&mut errors, &p.document));
-    }
-    errors
-}
-
-/// Every collection error recorded in one region's inventory.
-fn region_errors(inv: &RegionInventory) -> Vec<CollectError> {
-    let mut errors = Vec::new();
-    let e = &inv.ec2;
-    note(&mut errors, &e.vpcs);
-    note(&mut errors, &e.subnets);
-    note(&mut errors, &e.route_tables);
-    note(&mut errors, &e.internet_gateways);
-    note(&mut errors, &e.nat_gateways);
-    note(&mut errors, &e.security_groups);
-    note(&mut errors, &e.prefix_lists);
-    if let Observed::Present { value } = &e.prefix_lists {
-        for p in value.values() {
-            note(&mut errors, &p.entries);
-        }
-    }
-    note(&mut errors, &inv.elbv2.load_balancers);
-    note(&mut errors, &inv.elbv2.ssl_policies);
-    if let Observed::Present { value } = &inv.elbv2.load_balancers {
-        for lb in value.values() {
-            note(&mut errors, &lb.listeners);
-            if let Observed::Present { value } = &lb.listeners {
-                for l in value {
-                    if let Some(c) = &l.certificates {
-                        note(&mut errors, c);
-                    }
-                    if let Some(r) = &l.rules {
-                        note(&mut errors, r);
-                    }
-                }
-            }
-        }
-    }
-    note(&mut errors, &inv.acm.certificates);
-    if let Observed::Present { value } = &inv.acm.certificates {
-        for c in value.values() {
-            note(&mut errors, &c.detail);
-        }
-    }
-    note(&mut errors, &inv.ecs.clusters);
-    note(&mut errors, &inv.ecs.task_definitions);
-    note(&mut errors, &inv.ecr.repositories);
-    if let Observed::Present { value } = &inv.ecr.repositories {
-        for r in value.values() {
-            note(&mut errors, &r.lifecycle_policy);
-            note(&mut errors, &r.images);
-        }
-    }
-    note(&mut errors, &inv.secrets.secrets);
-    note(&mut errors, &inv.scaling.targets);
-    note(&mut errors, &inv.scaling.policies);
-    note(&mut errors, &inv.logs.log_groups);
-    if let Observed::Present { value } = &inv.ecs.clusters {
-        for c in value.values() {
-            note(&mut errors, &c.services);
-        }
-    }
-    note(&mut errors, &inv.rds.instances);
-    note(&mut errors, &inv.rds.parameter_groups);
-    if let Observed::Present { value } = &inv.rds.parameter_groups {
-        for g in value.values() {
-            note(&mut errors, &g.parameters);
-        }
-    }
-    note(&mut errors, &inv.rds.snapshots);
-    if let Observed::Present { value } = &inv.rds.snapshots {
-        for s in value.values() {
-            note(&mut errors, &s.attributes);
-        }
-    }
-    errors
 }
 
 #[cfg(test)]

@@ -7,17 +7,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 
-use super::{each, rfc3339, tag_map, Ctx};
+use super::{each, rfc3339, tag_map, Caller};
 use crate::inventory::rds::*;
+use crate::inventory::rds::{
+    DESCRIBE_DB_INSTANCES, DESCRIBE_DB_PARAMETERS, DESCRIBE_DB_SNAPSHOTS,
+    DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+};
 use crate::inventory::{CollectError, Observed};
 use crate::paginate;
 
-pub const DESCRIBE_DB_INSTANCES: &str = "rds:DescribeDBInstances";
-pub const DESCRIBE_DB_PARAMETERS: &str = "rds:DescribeDBParameters";
-pub const DESCRIBE_DB_SNAPSHOTS: &str = "rds:DescribeDBSnapshots";
-pub const DESCRIBE_DB_SNAPSHOT_ATTRIBUTES: &str = "rds:DescribeDBSnapshotAttributes";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    DESCRIBE_DB_INSTANCES,
+    DESCRIBE_DB_PARAMETERS,
+    DESCRIBE_DB_SNAPSHOTS,
+    DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Rds {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Rds {
     let conf = aws_sdk_rds::config::Builder::from(cfg)
         .region(aws_sdk_rds::config::Region::new(ctx.region.clone()))
         .build();
@@ -59,7 +66,7 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Rds {
     }
 }
 
-async fn instances(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbInstance>, CollectError> {
+async fn instances(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, DbInstance>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_DB_INSTANCES,
@@ -148,7 +155,7 @@ async fn instances(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbInstance>
 
 /// Every parameter of one group: DescribeDBParameters has no batch form.
 async fn parameters(
-    ctx: &Ctx,
+    ctx: &Caller,
     c: &Client,
     group: &str,
 ) -> Result<BTreeMap<String, Parameter>, CollectError> {
@@ -177,7 +184,7 @@ async fn parameters(
 }
 
 /// Manual snapshots, then each one's sharing attributes (no batch call exists for those).
-async fn snapshots(ctx: &Ctx, c: &Client) -> Result<BTreeMap<String, DbSnapshot>, CollectError> {
+async fn snapshots(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, DbSnapshot>, CollectError> {
     let pages = paginate!(
         ctx,
         DESCRIBE_DB_SNAPSHOTS,

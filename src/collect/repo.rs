@@ -7,10 +7,6 @@ use std::path::Path;
 use crate::inventory::repo::*;
 use crate::inventory::{CollectError, ErrorKind, Observed};
 
-pub const INFRASTRUCTURE_DOC: &str = "docs/INFRASTRUCTURE_PROD.md";
-pub const DEPLOY_SCRIPT: &str = "tools/deploy_prod.sh";
-pub const DEPLOY_WORKFLOW: &str = ".github/workflows/deploy-prod.yml";
-
 /// Files larger than this are not read (a handoff document or workflow never is).
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 

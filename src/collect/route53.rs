@@ -9,14 +9,18 @@ use aws_config::SdkConfig;
 use aws_sdk_route53::types::RrType;
 use aws_sdk_route53::Client;
 
-use super::{each, Ctx};
+use super::{each, Caller};
 use crate::inventory::route53::{canonical_name, AliasTarget, HostedZone, RecordSet, Route53};
+use crate::inventory::route53::{GET_HOSTED_ZONE, LIST_HOSTED_ZONES, LIST_RESOURCE_RECORD_SETS};
 use crate::inventory::Observed;
 use crate::paginate;
 
-pub const LIST_HOSTED_ZONES: &str = "route53:ListHostedZones";
-pub const GET_HOSTED_ZONE: &str = "route53:GetHostedZone";
-pub const LIST_RESOURCE_RECORD_SETS: &str = "route53:ListResourceRecordSets";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[
+    LIST_HOSTED_ZONES,
+    GET_HOSTED_ZONE,
+    LIST_RESOURCE_RECORD_SETS,
+];
 
 /// Whether zone `zone` can hold names of `domain`, or names of it: the same name, a
 /// parent, or a subzone.
@@ -24,7 +28,7 @@ pub fn zone_relates(zone: &str, domain: &str) -> bool {
     zone == domain || domain.ends_with(&format!(".{zone}")) || zone.ends_with(&format!(".{domain}"))
 }
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig, domains: &[String]) -> Route53 {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig, domains: &[String]) -> Route53 {
     let c = Client::new(cfg);
     let pages = match paginate!(
         ctx,
@@ -89,7 +93,7 @@ pub async fn collect(ctx: &Ctx, cfg: &SdkConfig, domains: &[String]) -> Route53 
 
 /// Every record set of a zone. The API pages by (name, type, identifier), which the SDK
 /// has no paginator for.
-async fn records(ctx: &Ctx, c: &Client, zone: &str) -> Observed<Vec<RecordSet>> {
+async fn records(ctx: &Caller, c: &Client, zone: &str) -> Observed<Vec<RecordSet>> {
     let mut out = Vec::new();
     let mut next: Option<(String, RrType, Option<String>)> = None;
     let mut seen = std::collections::BTreeSet::new();

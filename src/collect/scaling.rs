@@ -6,15 +6,16 @@ use aws_config::SdkConfig;
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_applicationautoscaling::Client;
 
-use super::Ctx;
+use super::Caller;
 use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy};
+use crate::inventory::scaling::{DESCRIBE_SCALABLE_TARGETS, DESCRIBE_SCALING_POLICIES};
 use crate::inventory::Observed;
 use crate::paginate;
 
-pub const DESCRIBE_SCALABLE_TARGETS: &str = "application-autoscaling:DescribeScalableTargets";
-pub const DESCRIBE_SCALING_POLICIES: &str = "application-autoscaling:DescribeScalingPolicies";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[DESCRIBE_SCALABLE_TARGETS, DESCRIBE_SCALING_POLICIES];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Scaling {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Scaling {
     let conf = aws_sdk_applicationautoscaling::config::Builder::from(cfg)
         .region(aws_sdk_applicationautoscaling::config::Region::new(
             ctx.region.clone(),

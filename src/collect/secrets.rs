@@ -6,14 +6,16 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 
-use super::{rfc3339, Ctx};
+use super::{rfc3339, Caller};
+use crate::inventory::secrets::LIST_SECRETS;
 use crate::inventory::secrets::{Secret, Secrets};
 use crate::inventory::Observed;
 use crate::paginate;
 
-pub const LIST_SECRETS: &str = "secretsmanager:ListSecrets";
+/// The IAM actions this collector calls: exactly its operations.
+pub const ACTIONS: &[&str] = &[LIST_SECRETS];
 
-pub async fn collect(ctx: &Ctx, cfg: &SdkConfig) -> Secrets {
+pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Secrets {
     let conf = aws_sdk_secretsmanager::config::Builder::from(cfg)
         .region(aws_sdk_secretsmanager::config::Region::new(
             ctx.region.clone(),

@@ -2,12 +2,10 @@
 
 use aws_config::SdkConfig;
 
-use super::Ctx;
-use crate::inventory::{CollectError, ErrorKind};
+use super::Caller;
+use crate::inventory::{CollectError, ErrorKind, GET_CALLER_IDENTITY};
 
-pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
-
-pub async fn account(ctx: &Ctx, cfg: &SdkConfig) -> Result<String, CollectError> {
+pub async fn account(ctx: &Caller, cfg: &SdkConfig) -> Result<String, CollectError> {
     let client = aws_sdk_sts::Client::new(cfg);
     let out = ctx
         .call(GET_CALLER_IDENTITY, client.get_caller_identity().send())

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const LIST_CERTIFICATES: &str = "acm:ListCertificates";
+pub const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Acm {
     /// Keyed by ARN. Every key type is listed, not only ListCertificates' default RSA_2048.

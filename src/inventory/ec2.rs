@@ -6,6 +6,18 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_VPCS: &str = "ec2:DescribeVpcs";
+pub const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
+pub const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
+pub const DESCRIBE_INTERNET_GATEWAYS: &str = "ec2:DescribeInternetGateways";
+pub const DESCRIBE_NAT_GATEWAYS: &str = "ec2:DescribeNatGateways";
+pub const DESCRIBE_SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
+pub const GET_MANAGED_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntries";
+/// For `--region all`: the regions enabled for the account.
+pub const DESCRIBE_REGIONS: &str = "ec2:DescribeRegions";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ec2 {
     pub vpcs: Observed<BTreeMap<String, Vpc>>,
@@ -167,12 +179,12 @@ pub struct Permission {
     pub protocol: String,
     pub from_port: Option<i32>,
     pub to_port: Option<i32>,
-    pub sources: Vec<Source>,
+    pub sources: Vec<Peer>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
+pub enum Peer {
     /// An IPv4 or IPv6 CIDR block.
     Cidr(String),
     /// Another security group (or the group itself).
@@ -181,12 +193,12 @@ pub enum Source {
     PrefixList(String),
 }
 
-impl Source {
+impl Peer {
     pub fn describe(&self) -> String {
         match self {
-            Source::Cidr(c) => c.clone(),
-            Source::Group(g) => g.clone(),
-            Source::PrefixList(p) => format!("prefix list {p}"),
+            Peer::Cidr(c) => c.clone(),
+            Peer::Group(g) => g.clone(),
+            Peer::PrefixList(p) => format!("prefix list {p}"),
         }
     }
 }

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
+pub const GET_LIFECYCLE_POLICY: &str = "ecr:GetLifecyclePolicy";
+pub const DESCRIBE_IMAGES: &str = "ecr:DescribeImages";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ecr {
     /// Keyed by repository name.

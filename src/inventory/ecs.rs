@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const LIST_CLUSTERS: &str = "ecs:ListClusters";
+pub const LIST_SERVICES: &str = "ecs:ListServices";
+pub const DESCRIBE_SERVICES: &str = "ecs:DescribeServices";
+pub const DESCRIBE_TASK_DEFINITION: &str = "ecs:DescribeTaskDefinition";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ecs {
     /// Keyed by cluster ARN.
@@ -54,11 +61,11 @@ pub struct Cluster {
     pub arn: String,
     pub name: String,
     /// Keyed by service ARN (ListServices + DescribeServices).
-    pub services: Observed<BTreeMap<String, Service>>,
+    pub services: Observed<BTreeMap<String, EcsService>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Service {
+pub struct EcsService {
     pub arn: String,
     pub name: String,
     pub cluster_arn: String,

@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_LOAD_BALANCERS: &str = "elasticloadbalancing:DescribeLoadBalancers";
+pub const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
+pub const DESCRIBE_LISTENER_CERTIFICATES: &str =
+    "elasticloadbalancing:DescribeListenerCertificates";
+pub const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
+pub const DESCRIBE_SSL_POLICIES: &str = "elasticloadbalancing:DescribeSSLPolicies";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Elbv2 {
     /// Keyed by ARN.

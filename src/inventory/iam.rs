@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
+pub const GET_POLICY: &str = "iam:GetPolicy";
+pub const GET_POLICY_VERSION: &str = "iam:GetPolicyVersion";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Iam {
     /// Keyed by role name.

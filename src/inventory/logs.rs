@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_LOG_GROUPS: &str = "logs:DescribeLogGroups";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Logs {
     /// The groups the task definitions name, keyed by name; a named group that does not

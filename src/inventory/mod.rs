@@ -18,6 +18,7 @@ pub mod repo;
 pub mod route53;
 pub mod scaling;
 pub mod secrets;
+pub mod service;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ pub use ec2::Ec2;
 pub use ecs::Ecs;
 pub use elbv2::Elbv2;
 pub use rds::Rds;
+pub use service::Service;
 
 /// The snapshot format this build writes and reads.
 pub const SNAPSHOT_SCHEMA: &str = "infraverify/snapshot/v1";
@@ -95,6 +97,39 @@ impl<T> Default for Observed<T> {
             },
         }
     }
+}
+
+/// Every collection error `data` (a snapshot or any part of it) holds: each [`Observed`]
+/// that could not be read, found by one walk over its serialized form, so no field needs
+/// listing by hand. A field no collector filled ([`ErrorKind::NotCollected`]: its service
+/// was not wanted) is no error. Sorted, without repeats.
+pub fn unavailable<T: Serialize>(data: &T) -> Vec<CollectError> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<CollectError>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                // `Observed::Unavailable`, as its serde tag writes it.
+                if m.len() == 2 && m.get("status").and_then(|s| s.as_str()) == Some("unavailable") {
+                    if let Some(Ok(e)) = m.get("error").map(CollectError::deserialize) {
+                        if e.kind != ErrorKind::NotCollected {
+                            out.push(e);
+                        }
+                        return;
+                    }
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &serde_json::to_value(data).expect("the snapshot serializes"),
+        &mut out,
+    );
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Why something could not be read.
@@ -173,6 +208,9 @@ impl ToolInfo {
     }
 }
 
+/// How a collection learns its account.
+pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
+
 /// When, where and as whom the snapshot was collected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollectionInfo {
@@ -233,6 +271,38 @@ pub struct RegionInventory {
     pub acm: acm::Acm,
 }
 
+/// A calendar date, as policies write them (`2026-12-31`) and as "today" is: the day a
+/// snapshot was collected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub time::Date);
+
+impl Day {
+    pub fn parse(s: &str) -> Option<Day> {
+        let (y, rest) = s.split_once('-')?;
+        let (m, d) = rest.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?)
+            .ok()
+            .map(Day)
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
+    }
+}
+
 /// `Name` tag of a tag map, the name the console shows.
 pub fn name_tag(tags: &BTreeMap<String, String>) -> Option<String> {
     tags.get("Name").cloned()
@@ -291,8 +361,8 @@ impl Snapshot {
 
     /// The day the snapshot was taken: "today" for waivers and attestations, so that
     /// evaluating the same snapshot always gives the same verdicts.
-    pub fn as_of(&self) -> Option<crate::policy::reader::Day> {
-        crate::policy::reader::Day::parse(self.collection.finished_at.get(..10)?)
+    pub fn as_of(&self) -> Option<Day> {
+        Day::parse(self.collection.finished_at.get(..10)?)
     }
 
     pub fn load(path: &str) -> Result<Snapshot, SnapshotError> {

@@ -6,11 +6,76 @@
 //! A failure the endpoint itself shows (an expired certificate, a refused connection, a
 //! 302) is data, and its controls can fail on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::route53::canonical_name;
 use super::Observed;
+
+/// The `source` of a probe's errors and evidence, as an API operation names an AWS call's.
+pub const PROBE_DNS: &str = "probe:dns";
+pub const PROBE_TLS: &str = "probe:tls";
+pub const PROBE_HTTP: &str = "probe:http";
+
+/// The DNS record types a probe looks up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordType {
+    A,
+    Aaaa,
+    Cname,
+    Ns,
+    Txt,
+}
+
+impl RecordType {
+    /// As DNS writes it: `A`, `AAAA`, `CNAME`, `NS`, `TXT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Cname => "CNAME",
+            RecordType::Ns => "NS",
+            RecordType::Txt => "TXT",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the enabled rules want probed. Rules fill it from their parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbePlan {
+    /// (name, record type).
+    pub dns: BTreeSet<(String, RecordType)>,
+    pub tls: BTreeSet<(String, u16)>,
+    pub http: BTreeSet<String>,
+    /// Also resolve (A and AAAA) the DNS names of the internet-facing load balancers the
+    /// AWS collection finds, to compare live answers with.
+    pub load_balancer_names: bool,
+}
+
+impl ProbePlan {
+    pub fn dns(&mut self, name: &str, rtype: RecordType) {
+        self.dns.insert((canonical_name(name), rtype));
+    }
+
+    pub fn tls(&mut self, host: &str, port: u16) {
+        self.tls.insert((canonical_name(host), port));
+    }
+
+    pub fn http(&mut self, url: &str) {
+        self.http.insert(url.to_string());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dns.is_empty() && self.tls.is_empty() && self.http.is_empty()
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Probes {
@@ -33,13 +98,13 @@ pub struct ProbeSettings {
 }
 
 /// The key of a DNS answer in [`Probes::dns`].
-pub fn dns_key(name: &str, rtype: &str) -> String {
-    format!("{} {rtype}", super::route53::canonical_name(name))
+pub fn dns_key(name: &str, rtype: RecordType) -> String {
+    format!("{} {rtype}", canonical_name(name))
 }
 
 /// The key of a TLS result in [`Probes::tls`].
 pub fn tls_key(host: &str, port: u16) -> String {
-    format!("{}:{port}", super::route53::canonical_name(host))
+    format!("{}:{port}", canonical_name(host))
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

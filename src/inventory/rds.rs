@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_DB_INSTANCES: &str = "rds:DescribeDBInstances";
+pub const DESCRIBE_DB_PARAMETERS: &str = "rds:DescribeDBParameters";
+pub const DESCRIBE_DB_SNAPSHOTS: &str = "rds:DescribeDBSnapshots";
+pub const DESCRIBE_DB_SNAPSHOT_ATTRIBUTES: &str = "rds:DescribeDBSnapshotAttributes";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rds {
     /// Keyed by DB instance identifier.

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The files of the application repository the checklist names.
+pub const INFRASTRUCTURE_DOC: &str = "docs/INFRASTRUCTURE_PROD.md";
+pub const DEPLOY_SCRIPT: &str = "tools/deploy_prod.sh";
+pub const DEPLOY_WORKFLOW: &str = ".github/workflows/deploy-prod.yml";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Repository {
     /// The path given with `--repo`, as given.

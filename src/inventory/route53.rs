@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const LIST_HOSTED_ZONES: &str = "route53:ListHostedZones";
+pub const GET_HOSTED_ZONE: &str = "route53:GetHostedZone";
+pub const LIST_RESOURCE_RECORD_SETS: &str = "route53:ListResourceRecordSets";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Route53 {
     /// Keyed by zone id (`Z…`, without the `/hostedzone/` prefix).

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Observed;
 
+/// The API operations whose answers fill this part of the snapshot, as `service:Operation`
+/// (the IAM action, the `source` of an error or evidence).
+pub const DESCRIBE_SCALABLE_TARGETS: &str = "application-autoscaling:DescribeScalableTargets";
+pub const DESCRIBE_SCALING_POLICIES: &str = "application-autoscaling:DescribeScalingPolicies";
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scaling {
     /// ECS scalable targets keyed by resource id (`service/CLUSTER/SERVICE`).

@@ -2,19 +2,16 @@
 //! and only then hand a [`Policy`] to the engine. Problems come back as [`Diagnostics`]
 //! with file:line:column; nothing is collected or evaluated when there is one.
 
-pub mod diag;
-pub mod params;
-pub mod reader;
-pub mod selector;
-
 use std::collections::BTreeMap;
 
 use toml::de::{DeTable, DeValue};
 
-pub use diag::{Diagnostic, Diagnostics};
-use reader::{Source, TableReader};
-
 use crate::finding::{PolicyRef, Severity};
+use crate::glob::Glob;
+pub use crate::input::diag::{self, Diagnostic, Diagnostics};
+use crate::input::reader::{self, TableReader, TomlFile};
+use crate::inventory::Day;
+pub use crate::rules::Attestation;
 use crate::rules::{self, AnyRule, Check};
 
 /// The checklist's own policy, embedded in the binary as the default.
@@ -62,21 +59,11 @@ pub struct Policy {
 pub struct Waiver {
     pub rule: String,
     /// Matched against the resource's id, ARN and name (wildcards allowed).
-    pub resource: selector::Glob,
+    pub resource: Glob,
     pub reason: String,
     pub owner: String,
     /// The last day the waiver applies.
-    pub expires: reader::Day,
-    pub origin: PolicyRef,
-}
-
-/// `[[attestations]]`: a person's signed-off statement for a control no API can prove.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attestation {
-    pub control: String,
-    pub by: String,
-    pub date: reader::Day,
-    pub evidence: String,
+    pub expires: Day,
     pub origin: PolicyRef,
 }
 
@@ -124,7 +111,7 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
     let mut domain_at: Option<PolicyRef> = None;
 
     for s in sources {
-        let src = Source::new(&s.name, &s.text);
+        let src = TomlFile::new(&s.name, &s.text);
         match DeTable::parse(&s.text) {
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
@@ -200,7 +187,7 @@ fn relative_hosts_without_domain(policy: &Policy, sources: &[PolicySource]) -> V
 }
 
 fn read_file(
-    src: &Source<'_>,
+    src: &TomlFile<'_>,
     doc: &DeTable<'_>,
     policy: &mut Policy,
     enabled_at: &mut BTreeMap<&'static str, PolicyRef>,
@@ -241,7 +228,7 @@ fn read_file(
 
 /// The tables of an array of tables (`[[waivers]]`), with the line each starts on.
 fn tables<'s, 'i>(
-    src: &Source<'_>,
+    src: &TomlFile<'_>,
     v: Option<&'s reader::Value<'i>>,
     key: &str,
 ) -> Vec<(u32, &'s DeTable<'i>)> {
@@ -301,7 +288,7 @@ fn required(
     }
 }
 
-fn read_waiver(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
+fn read_waiver(src: &TomlFile<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
     let mut r = TableReader::new(src, t, "[[waivers]]");
     let what = "a waiver";
     let rule = required(&mut r, "rule", what, line);
@@ -318,7 +305,7 @@ fn read_waiver(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
     let resource = required(&mut r, "resource", what, line);
     let reason = required(&mut r, "reason", what, line);
     let owner = required(&mut r, "owner", what, line);
-    let expires: Option<reader::Day> = r.optional("expires");
+    let expires: Option<Day> = r.optional("expires");
     if expires.is_none() && r.line_of("expires").is_none() {
         src.push(diag::Diagnostic {
             file: src.file.to_string(),
@@ -334,7 +321,7 @@ fn read_waiver(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
     r.finish();
     Some(Waiver {
         rule: rule.filter(|id| rules::find(id).is_some())?,
-        resource: selector::Glob(resource?),
+        resource: Glob(resource?),
         reason: reason?,
         owner: owner?,
         expires: expires?,
@@ -345,7 +332,7 @@ fn read_waiver(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
     })
 }
 
-fn read_attestation(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Attestation> {
+fn read_attestation(src: &TomlFile<'_>, t: &DeTable<'_>, line: u32) -> Option<Attestation> {
     let mut r = TableReader::new(src, t, "[[attestations]]");
     let what = "an attestation";
     let control = required(&mut r, "control", what, line);
@@ -360,7 +347,7 @@ fn read_attestation(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Atte
         }
     }
     let by = required(&mut r, "by", what, line);
-    let date: Option<reader::Day> = r.optional("date");
+    let date: Option<Day> = r.optional("date");
     if date.is_none() && r.line_of("date").is_none() {
         src.push(diag::Diagnostic {
             file: src.file.to_string(),
@@ -386,7 +373,7 @@ fn read_attestation(src: &Source<'_>, t: &DeTable<'_>, line: u32) -> Option<Atte
 }
 
 fn read_header(
-    src: &Source<'_>,
+    src: &TomlFile<'_>,
     t: &DeTable<'_>,
     policy: &mut Policy,
     domain_at: &mut Option<PolicyRef>,
@@ -446,7 +433,7 @@ fn read_header(
 }
 
 fn read_rule(
-    src: &Source<'_>,
+    src: &TomlFile<'_>,
     key: &toml::Spanned<std::borrow::Cow<'_, str>>,
     value: &reader::Value<'_>,
     policy: &mut Policy,
@@ -532,6 +519,7 @@ fn is_domain_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::probe::RecordType;
 
     fn load_one(text: &str) -> Result<Policy, Diagnostics> {
         load(&[PolicySource {
@@ -711,7 +699,7 @@ mod tests {
     #[test]
     fn the_probe_plan_lists_what_the_live_rules_read() {
         let p = load(&[PolicySource::embedded_default()]).unwrap();
-        let plan = crate::rules::probe_plan(&p);
+        let plan = crate::engine::probe_plan(&p);
         assert!(plan
             .tls
             .contains(&("app.lifetimecircle.de".to_string(), 443)));
@@ -724,9 +712,13 @@ mod tests {
             .contains("https://app.lifetimecircle.de/api/health"));
         assert!(plan
             .dns
-            .contains(&("lifetimecircle.de".to_string(), "NS".to_string())));
+            .contains(&("lifetimecircle.de".to_string(), RecordType::Ns)));
         assert!(plan.load_balancer_names);
         // The domain sends no mail, so no TXT lookup.
-        assert!(!plan.dns.iter().any(|(_, t)| t == "TXT"), "{:?}", plan.dns);
+        assert!(
+            !plan.dns.iter().any(|(_, t)| *t == RecordType::Txt),
+            "{:?}",
+            plan.dns
+        );
     }
 }

@@ -10,9 +10,9 @@ use super::Report;
 use crate::finding::Status;
 use crate::inventory::ec2::{Permission, SecurityGroup};
 use crate::inventory::{name_tag, Snapshot};
-use crate::policy::selector::{AttachKind, Selector};
 use crate::rules::join_words;
 use crate::rules::scope::Region;
+use crate::rules::selector::{AttachKind, Selector};
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

@@ -2,9 +2,9 @@
 //! DEP-1, the live smoke test, is a probe and comes with them.
 
 use super::{declare_rule, join_words, Cx, Rule};
-use crate::collect::repo::{DEPLOY_SCRIPT, DEPLOY_WORKFLOW};
 use crate::finding::{Evidence, ResourceRef, Status};
 use crate::inventory::repo::CredentialSource;
+use crate::inventory::repo::{DEPLOY_SCRIPT, DEPLOY_WORKFLOW};
 use crate::rule_params;
 
 declare_rule! {

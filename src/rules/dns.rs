@@ -9,16 +9,13 @@ use super::web::{
     Points,
 };
 use super::{declare_rule, join_words, Cx, Rule};
-use crate::collect::probe::{ProbePlan, PROBE_DNS};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::probe::{dns_key, DnsAnswer};
+use crate::inventory::probe::{ProbePlan, RecordType, PROBE_DNS};
 use crate::inventory::route53::canonical_name;
-use crate::policy::params::{host_list, host_name, host_names};
+use crate::inventory::route53::{GET_HOSTED_ZONE, LIST_HOSTED_ZONES, LIST_RESOURCE_RECORD_SETS};
 use crate::rule_params;
-
-const LIST_HOSTED_ZONES: &str = "route53:ListHostedZones";
-const LIST_RECORDS: &str = "route53:ListResourceRecordSets";
-const GET_HOSTED_ZONE: &str = "route53:GetHostedZone";
+use crate::rules::params::{host_list, host_name, host_names};
 
 fn zone_ref(cx: &Cx<'_>, name: &str, id: Option<&str>) -> ResourceRef {
     ResourceRef::new("route53-hosted-zone", id.unwrap_or(name))
@@ -131,7 +128,7 @@ impl Rule for DnsDelegationMismatch {
 
     fn plan(&self, p: &ZoneParams, domain: Option<&str>, plan: &mut ProbePlan) {
         if let Some(n) = super::resolve_host(&p.zone, domain) {
-            plan.dns(&n, "NS");
+            plan.dns(&n, RecordType::Ns);
         }
     }
 
@@ -139,7 +136,7 @@ impl Rule for DnsDelegationMismatch {
         let name = cx.host(&p.zone);
         let r = zone_ref(cx, &name, None);
         let Some(probes) = cx.probes() else { return };
-        let live = match probe(&probes.dns, &dns_key(&name, "NS"), PROBE_DNS) {
+        let live = match probe(&probes.dns, &dns_key(&name, RecordType::Ns), PROBE_DNS) {
             Err(e) => return cx.error_on(r, "the live NS records", &e),
             Ok(a) => a,
         };
@@ -323,7 +320,7 @@ impl Rule for DnsRecordNotPointingAtAlb {
                 }
             };
             let ev = vec![Evidence::new(
-                LIST_RECORDS,
+                LIST_RESOURCE_RECORD_SETS,
                 serde_json::json!({
                     "zone": zone.id,
                     "records": targets.iter().map(|(how, to)| serde_json::json!({ "record": how, "leads_to": describe(to) })).collect::<Vec<_>>(),
@@ -436,14 +433,14 @@ impl Rule for DnsNameNotResolvingToAlb {
     fn plan(&self, p: &LiveNamesParams, domain: Option<&str>, plan: &mut ProbePlan) {
         for n in p.names.iter().chain(&p.optional_names).chain(&p.targets) {
             if let Some(h) = super::resolve_host(n, domain) {
-                plan.dns(&h, "A");
-                plan.dns(&h, "AAAA");
+                plan.dns(&h, RecordType::A);
+                plan.dns(&h, RecordType::Aaaa);
             }
         }
         // For a name without addresses: is it a CNAME to nothing?
         for n in p.names.iter().chain(&p.optional_names) {
             if let Some(h) = super::resolve_host(n, domain) {
-                plan.dns(&h, "CNAME");
+                plan.dns(&h, RecordType::Cname);
             }
         }
         if p.targets.is_empty() {
@@ -476,7 +473,7 @@ impl Rule for DnsNameNotResolvingToAlb {
         let mut expected: BTreeSet<String> = BTreeSet::new();
         let mut target_error = None;
         for t in &targets {
-            for rtype in ["A", "AAAA"] {
+            for rtype in [RecordType::A, RecordType::Aaaa] {
                 match probe(&probes.dns, &dns_key(t, rtype), PROBE_DNS) {
                     Ok(a) => expected.extend(a.records.iter().cloned()),
                     Err(e) => target_error = Some(e),
@@ -486,7 +483,8 @@ impl Rule for DnsNameNotResolvingToAlb {
         for (n, required) in required_then_optional(&p.names, &p.optional_names) {
             let host = cx.host(n);
             let r = name_ref(cx, "dns-name", &host);
-            let answers = ["A", "AAAA"].map(|t| probe(&probes.dns, &dns_key(&host, t), PROBE_DNS));
+            let answers = [RecordType::A, RecordType::Aaaa]
+                .map(|t| probe(&probes.dns, &dns_key(&host, t), PROBE_DNS));
             let (a, aaaa) = match answers {
                 [Ok(a), Ok(aaaa)] => (a, aaaa),
                 [Err(e), _] | [_, Err(e)] => {
@@ -511,7 +509,7 @@ impl Rule for DnsNameNotResolvingToAlb {
                     "has no A or AAAA record"
                 };
                 // A CNAME to nothing is a takeover hazard, used or not.
-                let cname = probe(&probes.dns, &dns_key(&host, "CNAME"), PROBE_DNS);
+                let cname = probe(&probes.dns, &dns_key(&host, RecordType::Cname), PROBE_DNS);
                 if let Some(target) = cname.as_ref().ok().and_then(|c| c.records.first()) {
                     let msg = format!(
                         "{host} is a CNAME to {target}, which does not resolve: whoever can claim {target} can serve {host}."
@@ -626,9 +624,9 @@ impl Rule for MailDnsRecordsMissing {
         let Some(d) = super::resolve_host(&p.domain, domain).filter(|_| p.sends_mail) else {
             return;
         };
-        plan.dns(&d, "TXT");
+        plan.dns(&d, RecordType::Txt);
         for s in &p.dkim_selectors {
-            plan.dns(&dkim_name(s, &d), "TXT");
+            plan.dns(&dkim_name(s, &d), RecordType::Txt);
         }
     }
 
@@ -644,7 +642,7 @@ impl Rule for MailDnsRecordsMissing {
         }
         let Some(probes) = cx.probes() else { return };
         let r = name_ref(cx, "dns-name", &domain);
-        match probe(&probes.dns, &dns_key(&domain, "TXT"), PROBE_DNS) {
+        match probe(&probes.dns, &dns_key(&domain, RecordType::Txt), PROBE_DNS) {
             Err(e) => cx.error_on(r, "its SPF record", &e),
             Ok(a) => {
                 let spf: Vec<&String> = a.records.iter().filter(|t| is_spf(t)).collect();
@@ -667,7 +665,7 @@ impl Rule for MailDnsRecordsMissing {
         for s in &p.dkim_selectors {
             let name = dkim_name(s, &domain);
             let r = name_ref(cx, "dns-name", &name);
-            match probe(&probes.dns, &dns_key(&name, "TXT"), PROBE_DNS) {
+            match probe(&probes.dns, &dns_key(&name, RecordType::Txt), PROBE_DNS) {
                 Err(e) => cx.error_on(r, "its DKIM record", &e),
                 Ok(a) => {
                     let key = a.records.iter().find(|t| dkim_key(t).is_some());
@@ -699,7 +697,7 @@ impl Rule for MailDnsRecordsMissing {
 #[cfg(test)]
 mod tests {
     use crate::finding::Status::*;
-    use crate::inventory::probe::dns_key;
+    use crate::inventory::probe::{dns_key, RecordType};
     use crate::inventory::route53::AliasTarget;
     use crate::inventory::Observed;
     use crate::rules::testing::*;
@@ -755,7 +753,7 @@ mod tests {
         let mut s = compliant();
         let p = s.probes.as_mut().unwrap();
         p.dns.insert(
-            dns_key(DOMAIN, "NS"),
+            dns_key(DOMAIN, RecordType::Ns),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["ns1.old-provider.example".into()],
@@ -777,7 +775,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .dns
-            .insert(dns_key(DOMAIN, "NS"), Observed::unavailable(e));
+            .insert(dns_key(DOMAIN, RecordType::Ns), Observed::unavailable(e));
         assert_verdicts(&run(rule, "", &s), &[(DOMAIN, Error)]);
         // Without probes (--no-probes), or without AWS (--no-aws): skipped.
         let mut s = compliant();
@@ -864,7 +862,7 @@ mod tests {
         assert_verdicts(&run(rule, "", &compliant()), &ok);
         let mut s = compliant();
         s.probes.as_mut().unwrap().dns.insert(
-            dns_key("www.lifetimecircle.de", "A"),
+            dns_key("www.lifetimecircle.de", RecordType::A),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["198.51.100.7".into()],
@@ -880,12 +878,11 @@ mod tests {
             .as_mut()
             .unwrap()
             .dns
-            .insert(dns_key("app.lifetimecircle.de", "A"), nxdomain());
-        s.probes
-            .as_mut()
-            .unwrap()
-            .dns
-            .insert(dns_key("app.lifetimecircle.de", "AAAA"), nxdomain());
+            .insert(dns_key("app.lifetimecircle.de", RecordType::A), nxdomain());
+        s.probes.as_mut().unwrap().dns.insert(
+            dns_key("app.lifetimecircle.de", RecordType::Aaaa),
+            nxdomain(),
+        );
         assert_eq!(run(rule, "", &s)[1].status, Fail);
         // A lookup that failed, or the ALB's own lookup missing: error.
         let mut s = compliant();
@@ -893,7 +890,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .dns
-            .remove(&dns_key(ALB_DNS, "A"));
+            .remove(&dns_key(ALB_DNS, RecordType::A));
         let f = run(rule, "", &s);
         assert_eq!((f[1].status, f[2].status), (Error, Error));
         // Explicit targets replace the ALB.
@@ -924,7 +921,7 @@ mod tests {
         let mut s = compliant();
         let p = s.probes.as_mut().unwrap();
         p.dns.insert(
-            dns_key(DOMAIN, "TXT"),
+            dns_key(DOMAIN, RecordType::Txt),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["v=spf1 -all".into(), "v=spf1 include:x.example ~all".into()],
@@ -936,7 +933,7 @@ mod tests {
         assert!(f[0].message.contains("2 SPF records"), "{}", f[0].message);
         let mut s = compliant();
         s.probes.as_mut().unwrap().dns.insert(
-            dns_key("s1._domainkey.lifetimecircle.de", "TXT"),
+            dns_key("s1._domainkey.lifetimecircle.de", RecordType::Txt),
             nxdomain(),
         );
         let f = run(
@@ -978,7 +975,7 @@ mod tests {
         // An optional name that is a CNAME to nothing: a takeover hazard, not "unused".
         let mut s = compliant();
         s.probes.as_mut().unwrap().dns.insert(
-            dns_key("api.lifetimecircle.de", "CNAME"),
+            dns_key("api.lifetimecircle.de", RecordType::Cname),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["lc-old.herokuapp.com".into()],
@@ -996,7 +993,7 @@ mod tests {
         let mut s = compliant();
         let p = s.probes.as_mut().unwrap();
         p.dns.insert(
-            dns_key("s1._domainkey.lifetimecircle.de", "TXT"),
+            dns_key("s1._domainkey.lifetimecircle.de", RecordType::Txt),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["v=DKIM1; k=rsa; p=".into()],
@@ -1004,7 +1001,7 @@ mod tests {
             }),
         );
         p.dns.insert(
-            dns_key(DOMAIN, "TXT"),
+            dns_key(DOMAIN, RecordType::Txt),
             Observed::present(crate::inventory::probe::DnsAnswer {
                 rcode: "NOERROR".into(),
                 records: vec!["v=spf10 nonsense".into()],

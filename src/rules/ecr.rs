@@ -4,12 +4,11 @@
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
+use crate::glob::Glob;
 use crate::inventory::ecr::Repository;
-use crate::policy::params::{in_range, non_empty};
-use crate::policy::selector::Glob;
+use crate::inventory::ecr::DESCRIBE_REPOSITORIES;
 use crate::rule_params;
-
-const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
+use crate::rules::params::{in_range, non_empty};
 
 fn planned() -> Vec<String> {
     vec![

@@ -4,15 +4,13 @@
 
 use super::web::{alb_ref, internet_albs, probe};
 use super::{declare_rule, Cx, Rule};
-use crate::collect::probe::{ProbePlan, PROBE_HTTP};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::elbv2::{Action, Listener};
+use crate::inventory::elbv2::{DESCRIBE_LISTENERS, DESCRIBE_RULES};
 use crate::inventory::probe::HttpChain;
-use crate::policy::params::{host_list, host_names, in_range, url_path};
+use crate::inventory::probe::{ProbePlan, PROBE_HTTP};
 use crate::rule_params;
-
-const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
-const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
+use crate::rules::params::{host_list, host_names, in_range, url_path};
 
 fn endpoint_ref(cx: &Cx<'_>, url: &str, host: &str) -> ResourceRef {
     ResourceRef::new("http-endpoint", url)

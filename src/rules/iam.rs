@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef, Status};
+use crate::glob::Glob;
 use crate::iam_eval::{self, Decision, Statement};
+use crate::inventory::iam::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 use crate::inventory::iam::{AttachedPolicy, Iam};
 use crate::inventory::{CollectError, ErrorKind, Observed};
-use crate::policy::params::non_empty;
-use crate::policy::selector::Glob;
 use crate::rule_params;
+use crate::rules::params::non_empty;
 
-const SOURCE: &str = "iam:GetAccountAuthorizationDetails";
 const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// A role or user, by name.
@@ -158,7 +158,7 @@ fn doc_statements(
     what: &str,
 ) -> Result<Vec<Statement>, CollectError> {
     let bad = |message: String| CollectError {
-        source: SOURCE.into(),
+        source: GET_ACCOUNT_AUTHORIZATION_DETAILS.into(),
         region: None,
         kind: ErrorKind::Other,
         message,
@@ -230,7 +230,7 @@ pub fn effective(iam: &Iam, who: &Who) -> Result<Option<Effective>, CollectError
         for name in &u.groups {
             let Some(g) = groups.and_then(|m| m.get(name)) else {
                 return Err(CollectError {
-                    source: SOURCE.into(),
+                    source: GET_ACCOUNT_AUTHORIZATION_DETAILS.into(),
                     region: None,
                     kind: ErrorKind::NotCollected,
                     message: format!(
@@ -308,7 +308,7 @@ fn each_principal(
                     r,
                     msg,
                     vec![Evidence::new(
-                        SOURCE,
+                        GET_ACCOUNT_AUTHORIZATION_DETAILS,
                         serde_json::Value::Null,
                         Some("exists".into()),
                     )],
@@ -491,7 +491,7 @@ impl Rule for EcsExecutionRoleMisconfigured {
                 }
             }
             let ev = vec![Evidence::new(
-                SOURCE,
+                GET_ACCOUNT_AUTHORIZATION_DETAILS,
                 serde_json::json!({ "trusted_by": trusted.iter().map(|(k, v, c)| format!("{k} {v}{}", if *c { " (conditional)" } else { "" })).collect::<Vec<_>>(), "permissions": decided }),
                 Some(
                     "trusted only by ecs-tasks.amazonaws.com; can write logs and pull images"
@@ -547,7 +547,7 @@ fn probe_check(cx: &mut Cx<'_>, p: &AppParams, checks: &[(&str, String)], what: 
             .map(|(a, res)| (format!("{a} on {res}"), iam_eval::decide(stmts, a, res)))
             .collect();
         let ev = vec![Evidence::new(
-            SOURCE,
+            GET_ACCOUNT_AUTHORIZATION_DETAILS,
             decided
                 .iter()
                 .map(|(k, d)| serde_json::json!({ "request": k, "decision": decision_words(*d) }))
@@ -679,7 +679,7 @@ impl Rule for AppPrincipalAdmin {
             );
             let admin_policy = attached.iter().any(|a| a == ADMIN_POLICY);
             let ev = vec![Evidence::new(
-                SOURCE,
+                GET_ACCOUNT_AUTHORIZATION_DETAILS,
                 serde_json::json!({ "attached": attached, "any_action_on_any_resource": decision_words(d) }),
                 Some("no AdministratorAccess, no Action \"*\" on Resource \"*\"".into()),
             )];
@@ -773,7 +773,7 @@ impl Rule for EcrPushMisassigned {
                         }
                     }
                     let ev = vec![Evidence::new(
-                        SOURCE,
+                        GET_ACCOUNT_AUTHORIZATION_DETAILS,
                         serde_json::json!({ "missing": missing }),
                         Some("may push to every repository".into()),
                     )];
@@ -813,7 +813,7 @@ impl Rule for EcrPushMisassigned {
                 .map(|(a, _)| a.clone())
                 .collect();
             let ev = vec![Evidence::new(
-                SOURCE,
+                GET_ACCOUNT_AUTHORIZATION_DETAILS,
                 serde_json::json!({ "may_push_to": can }),
                 Some("no ecr:PutImage".into()),
             )];

@@ -12,10 +12,13 @@ pub mod http;
 pub mod iam;
 pub mod network;
 pub mod operations;
+pub mod params;
 pub mod rds;
+pub mod registry;
 pub mod scope;
 pub mod secrets;
 pub mod security_groups;
+pub mod selector;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tls;
@@ -23,13 +26,14 @@ pub mod web;
 
 use std::collections::BTreeMap;
 
+pub use registry::{find, RULES};
+
 use crate::checklist::{self, Section};
-use crate::collect::probe::ProbePlan;
 use crate::finding::{Evidence, Finding, FindingBuilder, PolicyRef, ResourceRef, Severity, Status};
-use crate::inventory::{CollectError, Snapshot};
-use crate::policy::params::{ParamDoc, RuleParams};
-use crate::policy::reader::TableReader;
-use crate::policy::Attestation;
+use crate::input::reader::TableReader;
+use crate::inventory::probe::ProbePlan;
+use crate::inventory::{CollectError, Day, Service, Snapshot};
+use params::{ParamDoc, RuleParams};
 
 /// What every rule declares about itself.
 #[derive(Debug)]
@@ -48,15 +52,15 @@ pub struct RuleMeta {
     /// The doc page (Markdown), `docs/<id>.md`.
     pub doc: &'static str,
     /// The data the rule reads; a run that did not gather it skips the rule.
-    pub source: Source,
+    pub source: DataSource,
     /// The AWS services whose data it reads: a scan collects only what the enabled rules
     /// read, and `iam-policy` grants only that.
-    pub reads: &'static [crate::collect::Service],
+    pub reads: &'static [Service],
 }
 
 /// Where a rule's verdict comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
+pub enum DataSource {
     /// The AWS APIs (skipped with `--no-aws`).
     Aws,
     /// Live probes (skipped with `--no-probes`); such a rule may also read AWS data to know
@@ -100,8 +104,8 @@ pub fn doc_section<'a>(doc: &'a str, heading: &str) -> &'a str {
 /// Declares a rule's unit struct and its [`RuleMeta`]; the doc page is embedded from
 /// `src/rules/docs/<id>.md`.
 macro_rules! declare_rule {
-    (@source) => { $crate::rules::Source::Aws };
-    (@source $source:ident) => { $crate::rules::Source::$source };
+    (@source) => { $crate::rules::DataSource::Aws };
+    (@source $source:ident) => { $crate::rules::DataSource::$source };
     (
         $(#[$attr:meta])*
         $vis:vis struct $name:ident {
@@ -130,7 +134,7 @@ macro_rules! declare_rule {
                     scope: $scope,
                     doc: include_str!(concat!("docs/", $id, ".md")),
                     source: $crate::rules::declare_rule!(@source $($source)?),
-                    reads: &[$($($crate::collect::Service::$reads),*)?],
+                    reads: &[$($($crate::inventory::Service::$reads),*)?],
                 };
                 &META
             }
@@ -219,43 +223,6 @@ pub fn is_relative_host(name: &str) -> bool {
     !name.trim_end_matches('.').contains('.')
 }
 
-/// Every host name the enabled rules name, resolved against the policy's domain: the
-/// Route 53 zones that can hold them are the ones read in full.
-pub fn policy_hosts(policy: &crate::policy::Policy) -> Vec<String> {
-    let mut out: Vec<String> = policy
-        .rules
-        .iter()
-        .flat_map(|r| r.check.hosts())
-        .flat_map(|(_, names)| names)
-        .filter_map(|n| resolve_host(&n, policy.domain.as_deref()))
-        .collect();
-    out.extend(policy.domain.iter().cloned());
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// The AWS services the enabled rules read, with what those require.
-pub fn services(
-    policy: &crate::policy::Policy,
-) -> std::collections::BTreeSet<crate::collect::Service> {
-    crate::collect::Service::closure(
-        policy
-            .rules
-            .iter()
-            .flat_map(|r| r.rule.meta().reads.iter().copied()),
-    )
-}
-
-/// What the enabled rules want probed.
-pub fn probe_plan(policy: &crate::policy::Policy) -> ProbePlan {
-    let mut plan = ProbePlan::default();
-    for r in &policy.rules {
-        r.check.plan(policy.domain.as_deref(), &mut plan);
-    }
-    plan
-}
-
 impl<R: Rule> AnyRule for R {
     fn meta(&self) -> &'static RuleMeta {
         R::declared()
@@ -299,85 +266,15 @@ pub fn page(rule: &dyn AnyRule) -> String {
     out
 }
 
-/// Every rule, registered once. Order does not matter: reports sort findings.
-pub static RULES: &[&dyn AnyRule] = &[
-    // 2.1 Network
-    &network::VpcCidrMismatch,
-    &network::AlbSubnetWithoutInternetRoute,
-    &network::AlbSubnetsSingleAz,
-    &network::AppSubnetNotPrivate,
-    &network::DbSubnetRoutesToInternet,
-    &network::DbSubnetGroupSingleAz,
-    &network::NatGatewayNotUsable,
-    // 2.1 Security groups
-    &security_groups::AlbSgUnexpectedIngress,
-    &security_groups::ApiSgIngressNotFromAlb,
-    &security_groups::DbSgIngressNotFromApi,
-    &security_groups::SgDbPortOpenToCidr,
-    &security_groups::SgOpenToWorld,
-    &security_groups::SgAdminPortOpenToWorld,
-    &security_groups::SgEgressUnrestricted,
-    // 2.1 IAM
-    &iam::EcsExecutionRoleMisconfigured,
-    &iam::S3AccessNotScoped,
-    &iam::SecretsAccessNotScoped,
-    &iam::AppPrincipalAdmin,
-    &iam::EcrPushMisassigned,
-    // 2.2 RDS
-    &secrets::RdsPasswordNotInSecretsManager,
-    &rds::RdsEngineVersionTooOld,
-    &rds::RdsInstanceClassTooSmall,
-    &rds::RdsMultiAzDisabled,
-    &rds::RdsStorageInsufficient,
-    &rds::RdsDeletionProtectionDisabled,
-    &rds::RdsBackupRetentionTooShort,
-    &rds::RdsParameterGroupMisconfigured,
-    &rds::RdsEnhancedMonitoringDisabled,
-    &rds::RdsManualSnapshotMissing,
-    &rds::RdsPubliclyAccessible,
-    &rds::RdsStorageUnencrypted,
-    &rds::RdsSnapshotPublic,
-    &rds::RdsSnapshotUnencrypted,
-    &rds::RdsRestoreTestUnattested,
-    // 2.3 Container registry
-    &ecr::EcrRepositoryMissing,
-    &ecr::EcrLifecyclePolicyMissing,
-    &ecr::EcrImageTagOffStrategy,
-    &ecr::EcrScanOnPushDisabled,
-    &ecr::EcrTagsMutable,
-    // 2.4 TLS and domain
-    &dns::Route53ZoneMissing,
-    &dns::DnsDelegationMismatch,
-    &dns::DnsRecordNotPointingAtAlb,
-    &dns::DnsNameNotResolvingToAlb,
-    &dns::MailDnsRecordsMissing,
-    &tls::AcmCertificateNotCoveringNames,
-    &tls::AcmCertificateExpiring,
-    &tls::AcmCertificateNotAutoRenewing,
-    &tls::AlbHttpsCertificateNotCoveringNames,
-    &tls::ServedCertificateNotFromListener,
-    &tls::AlbTlsPolicyOutdated,
-    &tls::TlsEndpointInvalid,
-    &tls::TlsCertificateExpiring,
-    &http::HttpNotRedirectingToHttps,
-    &http::HttpListenerNotRedirecting301,
-    // 3 Deployment
-    &http::HealthEndpointFailing,
-    &deployment::DeployFilesMissing,
-    &deployment::DeployWorkflowLiteralCredentials,
-    // 4 Operations
-    &operations::EcsServiceScalingMisconfigured,
-    &operations::LogGroupWithoutRetention,
-    &operations::RdsRestoreLagAboveRpo,
-    &operations::RdsBackupsNotInAnotherRegion,
-    &operations::RtoNotAttested,
-    &secrets::RequiredSecretMissing,
-    &secrets::SecretRotationDisabled,
-    &operations::HandoffDocDrift,
-];
-
-pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
-    RULES.iter().copied().find(|r| r.meta().id == id)
+/// `[[attestations]]` in a policy: a person's signed-off statement for a control no API can
+/// prove, which rules of `checklist-control` kind read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attestation {
+    pub control: String,
+    pub by: String,
+    pub date: Day,
+    pub evidence: String,
+    pub origin: PolicyRef,
 }
 
 /// Everything a rule needs while it runs, and where its findings go.
@@ -394,13 +291,16 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
+    /// A rule's run over `snap`: its severity, the policy table that enabled it (and the
+    /// line of each key set there), the policy's attestations and its domain.
     pub fn new(
         snap: &'a Snapshot,
         meta: &'static RuleMeta,
         severity: Severity,
         origin: Option<PolicyRef>,
         key_lines: &'a BTreeMap<String, u32>,
-        policy: &'a crate::policy::Policy,
+        attestations: &'a [Attestation],
+        domain: Option<&'a str>,
     ) -> Self {
         Cx {
             snap,
@@ -410,8 +310,8 @@ impl<'a> Cx<'a> {
             origin,
             key_lines,
             findings: Vec::new(),
-            attestations: &policy.attestations,
-            domain: policy.domain.as_deref(),
+            attestations,
+            domain,
         }
     }
 
@@ -625,12 +525,12 @@ impl<'a> Cx<'a> {
 /// Returns whether a pin was missing.
 pub fn missing_pins(
     cx: &mut Cx<'_>,
-    selectors: &[crate::policy::selector::Selector],
+    selectors: &[selector::Selector],
     key: &str,
     kind: &str,
-    matches: impl Fn(scope::Region<'_>, &crate::policy::selector::Selector) -> Option<bool>,
+    matches: impl Fn(scope::Region<'_>, &selector::Selector) -> Option<bool>,
 ) -> bool {
-    use crate::policy::selector::Selector;
+    use selector::Selector;
     let regions: Vec<scope::Region<'_>> = cx.regions().collect();
     let mut missing = false;
     for sel in selectors
@@ -671,41 +571,6 @@ pub fn error_evidence(err: &CollectError) -> Evidence {
         serde_json::json!({ "error": err.kind.as_str(), "message": err.message }),
         None,
     )
-}
-
-/// Runs one rule over a snapshot; a rule whose data the run did not gather is `skipped`
-/// with the reason.
-pub fn run_rule(
-    snap: &Snapshot,
-    rule: &crate::policy::EnabledRule,
-    policy: &crate::policy::Policy,
-) -> Vec<Finding> {
-    let meta = rule.rule.meta();
-    let mut cx = Cx::new(
-        snap,
-        meta,
-        rule.severity,
-        Some(rule.origin.clone()),
-        &rule.key_lines,
-        policy,
-    );
-    let not_gathered = match meta.source {
-        Source::Probes if snap.probes.is_none() => Some("live probes were not run (--no-probes)"),
-        Source::Aws if !snap.collection.aws => Some("AWS was not read (--no-aws)"),
-        _ => None,
-    };
-    match not_gathered {
-        Some(why) => {
-            let r = ResourceRef::new(meta.resource_kind, "*").account(cx.account());
-            let msg = format!(
-                "Not checked: {why}, so {} is skipped.",
-                meta.controls.join(", ")
-            );
-            cx.skip(r, msg);
-        }
-        None => rule.check.run(&mut cx),
-    }
-    cx.finish()
 }
 
 /// For rules' messages: `a, b and c`.
@@ -837,50 +702,9 @@ mod tests {
             resource_kind: "k",
             scope: "s",
             doc,
-            source: Source::Aws,
+            source: DataSource::Aws,
             reads: &[],
         };
         assert_eq!(m.remediation(), "Turn it on.");
-    }
-
-    /// Each rule reads only the services it declares: with every other service's data
-    /// absent, as a scan that collects only what the enabled rules read leaves it, no rule
-    /// of the shipped policies says `error`.
-    #[test]
-    fn rules_declare_every_service_they_read() {
-        use crate::collect::Service;
-        let sources = [
-            crate::policy::PolicySource::embedded_default(),
-            crate::policy::PolicySource {
-                name: "policies/aws-baseline.toml".into(),
-                text: include_str!("../../policies/aws-baseline.toml").into(),
-            },
-        ];
-        for src in sources {
-            let policy = crate::policy::load(std::slice::from_ref(&src)).unwrap();
-            for rule in &policy.rules {
-                let m = rule.rule.meta();
-                let mut snap = testing::compliant();
-                snap.repository = Some(testing::repository());
-                for s in Service::ALL {
-                    if !Service::closure(m.reads.iter().copied()).contains(&s) {
-                        testing::clear_service(&mut snap, s);
-                    }
-                }
-                for f in run_rule(&snap, rule, &policy) {
-                    assert_ne!(
-                        f.status,
-                        Status::Error,
-                        "{} reads more than {:?}: {}",
-                        m.id,
-                        m.reads,
-                        f.message
-                    );
-                }
-                if m.source == Source::Aws && m.id != "handoff-doc-drift" {
-                    assert!(!m.reads.is_empty(), "{} declares no service", m.id);
-                }
-            }
-        }
     }
 }

@@ -6,18 +6,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::scope::Region;
 use super::{declare_rule, join_words, missing_pins, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
+use crate::glob::Glob;
 use crate::inventory::ec2::{RouteTable, Subnet};
+use crate::inventory::ec2::{
+    DESCRIBE_NAT_GATEWAYS, DESCRIBE_ROUTE_TABLES, DESCRIBE_SUBNETS, DESCRIBE_VPCS,
+};
+use crate::inventory::elbv2::DESCRIBE_LOAD_BALANCERS;
 use crate::inventory::name_tag;
-use crate::policy::params::{in_range, ipv4_cidr, non_empty};
-use crate::policy::selector::{AttachKind, Glob, Selector};
+use crate::inventory::rds::DESCRIBE_DB_INSTANCES;
 use crate::rule_params;
-
-const DESCRIBE_VPCS: &str = "ec2:DescribeVpcs";
-const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
-const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
-const DESCRIBE_NAT_GATEWAYS: &str = "ec2:DescribeNatGateways";
-const DESCRIBE_LOAD_BALANCERS: &str = "elasticloadbalancing:DescribeLoadBalancers";
-const DESCRIBE_DB_INSTANCES: &str = "rds:DescribeDBInstances";
+use crate::rules::params::{in_range, ipv4_cidr, non_empty};
+use crate::rules::selector::{AttachKind, Selector};
 
 /// The VPCs hosting the workload: the ALB's, the ECS services' and the DB instances'.
 fn workload() -> Vec<Selector> {

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
-use crate::collect::repo::INFRASTRUCTURE_DOC;
 use crate::finding::{Evidence, ResourceRef};
-use crate::policy::params::in_range;
-use crate::policy::selector::{AttachKind, Selector};
+use crate::inventory::repo::INFRASTRUCTURE_DOC;
 use crate::rule_params;
+use crate::rules::params::in_range;
+use crate::rules::selector::{AttachKind, Selector};
 
 declare_rule! {
     /// OPS-3: the RTO (recovery in under an hour) was demonstrated (attested).
@@ -533,7 +533,7 @@ impl Rule for EcsServiceScalingMisconfigured {
             for s in services.into_iter().filter(|s| {
                 p.services
                     .iter()
-                    .any(|g| crate::policy::selector::Glob(g.clone()).matches(&s.name))
+                    .any(|g| crate::glob::Glob(g.clone()).matches(&s.name))
             }) {
                 let cluster = region.cluster_name(&s.cluster_arn);
                 let resource_id = format!("service/{cluster}/{}", s.name);

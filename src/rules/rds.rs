@@ -4,15 +4,14 @@
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
+use crate::glob::Glob;
 use crate::inventory::rds::{DbInstance, DbSnapshot};
-use crate::policy::params::{in_range, non_empty};
-use crate::policy::selector::Glob;
+use crate::inventory::rds::{
+    DESCRIBE_DB_INSTANCES, DESCRIBE_DB_PARAMETERS, DESCRIBE_DB_SNAPSHOTS,
+    DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+};
 use crate::rule_params;
-
-const DESCRIBE_DB_INSTANCES: &str = "rds:DescribeDBInstances";
-const DESCRIBE_DB_PARAMETERS: &str = "rds:DescribeDBParameters";
-const DESCRIBE_DB_SNAPSHOTS: &str = "rds:DescribeDBSnapshots";
-const DESCRIBE_DB_SNAPSHOT_ATTRIBUTES: &str = "rds:DescribeDBSnapshotAttributes";
+use crate::rules::params::{in_range, non_empty};
 
 fn db_ref(cx: &Cx<'_>, region: &str, db: &DbInstance) -> ResourceRef {
     cx.resource("rds-db-instance", &db.id, region)
@@ -1340,7 +1339,7 @@ mod tests {
         };
         // The fixture was collected on 2026-11-28.
         let p = policy("2026-10-01");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
+        let f = crate::engine::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Pass)]);
         assert_eq!(
             f[0].policy.as_ref().unwrap().line,
@@ -1348,7 +1347,7 @@ mod tests {
             "points at the attestation"
         );
         let p = policy("2026-01-01");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
+        let f = crate::engine::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Manual)]);
         assert!(
             f[0].message
@@ -1358,7 +1357,7 @@ mod tests {
         );
         // Dated after the scan: not evidence of anything yet.
         let p = policy("2026-12-24");
-        let f = crate::rules::run_rule(&s, &p.rules[0], &p);
+        let f = crate::engine::run_rule(&s, &p.rules[0], &p);
         assert_verdicts(&f, &[("RDS-11", Manual)]);
     }
 

@@ -5,12 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::glob::Glob;
 use crate::inventory::ec2::{RouteTable, SecurityGroup, Subnet};
-use crate::inventory::ecs::Service;
+use crate::inventory::ecs::EcsService;
 use crate::inventory::elbv2::LoadBalancer;
 use crate::inventory::rds::DbInstance;
 use crate::inventory::{name_tag, CollectError, Observed, RegionInventory};
-use crate::policy::selector::{AttachKind, Glob, Selector};
+use crate::rules::selector::{AttachKind, Selector};
 
 pub type Lookup<'a, T> = Result<T, &'a CollectError>;
 
@@ -36,7 +37,7 @@ fn name_matches(name: &Option<Glob>, value: &str) -> bool {
 /// A resource of an [`AttachKind`], as the selectors see it.
 enum Attached<'a> {
     Alb(&'a LoadBalancer),
-    Service(&'a Service),
+    Service(&'a EcsService),
     Db(&'a DbInstance),
 }
 
@@ -63,7 +64,7 @@ impl<'a> Region<'a> {
 
     /// ECS services of every cluster, optionally filtered by service name. An error if
     /// any cluster's services could not be listed: a missing service could be there.
-    pub fn ecs_services(&self, name: &Option<Glob>) -> Lookup<'a, Vec<&'a Service>> {
+    pub fn ecs_services(&self, name: &Option<Glob>) -> Lookup<'a, Vec<&'a EcsService>> {
         let mut out = Vec::new();
         for cluster in values(&self.inv.ecs.clusters)? {
             for s in values(&cluster.services)? {

@@ -5,12 +5,11 @@
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
+use crate::glob::Glob;
 use crate::inventory::secrets::Secret;
-use crate::policy::params::non_empty;
-use crate::policy::selector::Glob;
+use crate::inventory::secrets::LIST_SECRETS;
 use crate::rule_params;
-
-const LIST_SECRETS: &str = "secretsmanager:ListSecrets";
+use crate::rules::params::non_empty;
 
 fn secret_ref(cx: &Cx<'_>, region: &str, s: &Secret) -> ResourceRef {
     cx.resource("secretsmanager-secret", &s.name, region)

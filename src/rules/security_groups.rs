@@ -8,13 +8,13 @@ use super::network::ec2_arn;
 use super::scope::Region;
 use super::{declare_rule, join_words, missing_pins, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
-use crate::inventory::ec2::{Permission, PrefixList, SecurityGroup, Source};
+use crate::inventory::ec2::DESCRIBE_SECURITY_GROUPS;
+use crate::inventory::ec2::{Peer, Permission, PrefixList, SecurityGroup};
 use crate::inventory::{CollectError, Observed};
-use crate::policy::params::non_empty;
-use crate::policy::selector::{AttachKind, Selector};
 use crate::rule_params;
+use crate::rules::params::non_empty;
+use crate::rules::selector::{AttachKind, Selector};
 
-const DESCRIBE_SGS: &str = "ec2:DescribeSecurityGroups";
 const WORLD: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
 fn sg_ref(cx: &Cx<'_>, region: &str, sg: &SecurityGroup) -> ResourceRef {
@@ -23,7 +23,7 @@ fn sg_ref(cx: &Cx<'_>, region: &str, sg: &SecurityGroup) -> ResourceRef {
         .arn(ec2_arn(cx, region, "security-group", &sg.id))
 }
 
-fn describe(p: &Permission, sources: &[&Source]) -> String {
+fn describe(p: &Permission, sources: &[&Peer]) -> String {
     let from: Vec<String> = sources.iter().map(|s| s.describe()).collect();
     if from.is_empty() {
         p.describe_ports()
@@ -33,19 +33,19 @@ fn describe(p: &Permission, sources: &[&Source]) -> String {
 }
 
 fn permission_evidence(items: &[String], expected: String) -> Evidence {
-    Evidence::new(DESCRIBE_SGS, items, Some(expected))
+    Evidence::new(DESCRIBE_SECURITY_GROUPS, items, Some(expected))
 }
 
 /// The world-open sources of `p`: 0.0.0.0/0, ::/0, or a prefix list that contains either.
 fn world_sources<'p>(
     p: &'p Permission,
     prefix_lists: &Observed<BTreeMap<String, PrefixList>>,
-) -> Result<Vec<&'p Source>, CollectError> {
+) -> Result<Vec<&'p Peer>, CollectError> {
     let mut out = Vec::new();
     for s in &p.sources {
         match s {
-            Source::Cidr(c) if WORLD.contains(&c.as_str()) => out.push(s),
-            Source::PrefixList(id) => {
+            Peer::Cidr(c) if WORLD.contains(&c.as_str()) => out.push(s),
+            Peer::PrefixList(id) => {
                 let lists = prefix_lists.get().map_err(Clone::clone)?;
                 let entries = match lists.and_then(|m| m.get(id)) {
                     Some(pl) => pl.entries.get().map_err(Clone::clone)?,
@@ -90,7 +90,7 @@ fn selected_groups<'a>(
                 let r = cx
                     .resource("ec2-security-group", &id, region.name)
                     .arn(ec2_arn(cx, region.name, "security-group", &id));
-                let msg = format!("Security group {id} is attached to the workload but {DESCRIBE_SGS} did not return it.");
+                let msg = format!("Security group {id} is attached to the workload but {DESCRIBE_SECURITY_GROUPS} did not return it.");
                 cx.fail(r, msg, vec![]);
             }
             Err(e) => {
@@ -223,10 +223,10 @@ fn check_topology(
                     bad.push(describe(perm, &perm.sources.iter().collect::<Vec<_>>()));
                     continue;
                 }
-                let wrong: Vec<&Source> = perm
+                let wrong: Vec<&Peer> = perm
                     .sources
                     .iter()
-                    .filter(|s| !matches!(s, Source::Group(g) if allowed.contains(g)))
+                    .filter(|s| !matches!(s, Peer::Group(g) if allowed.contains(g)))
                     .collect();
                 if !wrong.is_empty() {
                     bad.push(describe(perm, &wrong));
@@ -378,10 +378,10 @@ impl Rule for SgDbPortOpenToCidr {
                     .iter()
                     .filter(|perm| p.ports.iter().any(|port| perm.covers_tcp_port(*port)))
                     .filter_map(|perm| {
-                        let cidrs: Vec<&Source> = perm
+                        let cidrs: Vec<&Peer> = perm
                             .sources
                             .iter()
-                            .filter(|s| !matches!(s, Source::Group(_)))
+                            .filter(|s| !matches!(s, Peer::Group(_)))
                             .collect();
                         (!cidrs.is_empty()).then(|| describe(perm, &cidrs))
                     })
@@ -633,7 +633,7 @@ impl Rule for SgEgressUnrestricted {
                     }
                 };
                 let ev = vec![Evidence::new(
-                    DESCRIBE_SGS,
+                    DESCRIBE_SECURITY_GROUPS,
                     &open,
                     Some(if p.require_restricted {
                         "no all-traffic egress to the internet".into()
@@ -673,7 +673,7 @@ impl Rule for SgEgressUnrestricted {
 mod tests {
     use super::super::testing::*;
     use crate::finding::Status::*;
-    use crate::inventory::ec2::{PrefixList, Source};
+    use crate::inventory::ec2::{Peer, PrefixList};
     use crate::inventory::Observed;
 
     fn add_sg(s: &mut crate::inventory::Snapshot, g: crate::inventory::ec2::SecurityGroup) {
@@ -908,7 +908,7 @@ mod tests {
     #[test]
     fn prefix_lists_are_expanded_and_unknown_entries_are_an_error() {
         let mut s = compliant();
-        ingress(&mut s, "sg-db").push(perm("tcp", 22, 22, &[Source::PrefixList("pl-1".into())]));
+        ingress(&mut s, "sg-db").push(perm("tcp", 22, 22, &[Peer::PrefixList("pl-1".into())]));
         value(&mut inv(&mut s).ec2.prefix_lists).insert(
             "pl-1".into(),
             PrefixList {
@@ -994,7 +994,7 @@ mod tests {
         // Through a prefix list that holds 0.0.0.0/0, and tcp 1-65535: still everything.
         let groups = value(&mut inv(&mut s).ec2.security_groups);
         groups.get_mut("sg-alb").unwrap().egress =
-            vec![perm("-1", 0, 0, &[Source::PrefixList("pl-1".into())])];
+            vec![perm("-1", 0, 0, &[Peer::PrefixList("pl-1".into())])];
         groups.get_mut("sg-db").unwrap().egress = vec![perm("tcp", 1, 65535, &[cidr("::/0")])];
         value(&mut inv(&mut s).ec2.prefix_lists).insert(
             "pl-1".into(),

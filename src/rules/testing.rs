@@ -40,7 +40,7 @@ pub fn keyed<T>(items: Vec<(&str, T)>) -> BTreeMap<String, T> {
     items.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-pub fn perm(protocol: &str, from: i32, to: i32, sources: &[Source]) -> Permission {
+pub fn perm(protocol: &str, from: i32, to: i32, sources: &[Peer]) -> Permission {
     Permission {
         protocol: protocol.into(),
         from_port: if protocol == "-1" { None } else { Some(from) },
@@ -49,12 +49,12 @@ pub fn perm(protocol: &str, from: i32, to: i32, sources: &[Source]) -> Permissio
     }
 }
 
-pub fn cidr(c: &str) -> Source {
-    Source::Cidr(c.into())
+pub fn cidr(c: &str) -> Peer {
+    Peer::Cidr(c.into())
 }
 
-pub fn group(g: &str) -> Source {
-    Source::Group(g.into())
+pub fn group(g: &str) -> Peer {
+    Peer::Group(g.into())
 }
 
 pub fn all_egress() -> Vec<Permission> {
@@ -517,7 +517,7 @@ pub fn compliant() -> Snapshot {
                 name: "lc-prod".into(),
                 services: present(keyed(vec![(
                     "arn:svc-api",
-                    Service {
+                    EcsService {
                         arn: "arn:svc-api".into(),
                         name: "api".into(),
                         cluster_arn: "arn:cluster".into(),
@@ -833,30 +833,40 @@ pub fn probes() -> crate::inventory::probe::Probes {
     let mut p = Probes::default();
     let alb = ["203.0.113.10", "203.0.113.11"];
     p.dns
-        .insert(dns_key(DOMAIN, "NS"), answer(&NAME_SERVERS, &[]));
+        .insert(dns_key(DOMAIN, RecordType::Ns), answer(&NAME_SERVERS, &[]));
     p.dns.insert(
-        dns_key(DOMAIN, "TXT"),
+        dns_key(DOMAIN, RecordType::Txt),
         answer(&["v=spf1 include:amazonses.com -all"], &[]),
     );
-    p.dns.insert(dns_key(ALB_DNS, "A"), answer(&alb, &[]));
-    p.dns.insert(dns_key(ALB_DNS, "AAAA"), answer(&[], &[]));
     p.dns
-        .insert(dns_key("app.lifetimecircle.de", "A"), answer(&alb, &[]));
+        .insert(dns_key(ALB_DNS, RecordType::A), answer(&alb, &[]));
     p.dns
-        .insert(dns_key("app.lifetimecircle.de", "AAAA"), answer(&[], &[]));
+        .insert(dns_key(ALB_DNS, RecordType::Aaaa), answer(&[], &[]));
     p.dns.insert(
-        dns_key("www.lifetimecircle.de", "A"),
+        dns_key("app.lifetimecircle.de", RecordType::A),
+        answer(&alb, &[]),
+    );
+    p.dns.insert(
+        dns_key("app.lifetimecircle.de", RecordType::Aaaa),
+        answer(&[], &[]),
+    );
+    p.dns.insert(
+        dns_key("www.lifetimecircle.de", RecordType::A),
         answer(
             &["203.0.113.10"],
             &["www.lifetimecircle.de -> app.lifetimecircle.de"],
         ),
     );
+    p.dns.insert(
+        dns_key("www.lifetimecircle.de", RecordType::Aaaa),
+        answer(&[], &[]),
+    );
     p.dns
-        .insert(dns_key("www.lifetimecircle.de", "AAAA"), answer(&[], &[]));
-    p.dns
-        .insert(dns_key("api.lifetimecircle.de", "A"), nxdomain());
-    p.dns
-        .insert(dns_key("api.lifetimecircle.de", "AAAA"), nxdomain());
+        .insert(dns_key("api.lifetimecircle.de", RecordType::A), nxdomain());
+    p.dns.insert(
+        dns_key("api.lifetimecircle.de", RecordType::Aaaa),
+        nxdomain(),
+    );
     for h in ["app.lifetimecircle.de", "www.lifetimecircle.de"] {
         p.tls.insert(tls_key(h, 443), present(tls_ok()));
         p.http.insert(
@@ -935,7 +945,7 @@ pub fn run(rule: &str, params: &str, snap: &Snapshot) -> Vec<Finding> {
         text,
     }])
     .unwrap_or_else(|d| panic!("{d}"));
-    let mut findings = crate::rules::run_rule(snap, &policy.rules[0], &policy);
+    let mut findings = crate::engine::run_rule(snap, &policy.rules[0], &policy);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
@@ -966,8 +976,8 @@ pub fn assert_verdicts(findings: &[Finding], expected: &[(&str, Status)]) {
 }
 
 /// Forgets what a service's collector read, as a scan that did not need it leaves it.
-pub fn clear_service(s: &mut Snapshot, service: crate::collect::Service) {
-    use crate::collect::Service::*;
+pub fn clear_service(s: &mut Snapshot, service: crate::inventory::Service) {
+    use crate::inventory::Service::*;
     for inv in s.regions.values_mut() {
         match service {
             Ec2 => inv.ec2 = Default::default(),

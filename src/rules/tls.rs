@@ -9,17 +9,17 @@ use super::web::{
     serial_key, uncovered, used_optional, zone_of,
 };
 use super::{declare_rule, join_words, region_items, Cx, Rule};
-use crate::collect::probe::{ProbePlan, PROBE_TLS};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::acm::Certificate;
+use crate::inventory::acm::DESCRIBE_CERTIFICATE;
+use crate::inventory::elbv2::DESCRIBE_LISTENERS;
 use crate::inventory::elbv2::{Listener, LoadBalancer};
 use crate::inventory::probe::{tls_key, TlsResult};
+use crate::inventory::probe::{ProbePlan, PROBE_TLS};
+use crate::inventory::route53::LIST_RESOURCE_RECORD_SETS;
 use crate::inventory::{CollectError, ErrorKind};
-use crate::policy::params::{host_list, host_names, in_range, tls_version};
 use crate::rule_params;
-
-const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
-const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
+use crate::rules::params::{host_list, host_names, in_range, tls_version};
 
 fn cert_ref(cx: &Cx<'_>, region: &str, c: &Certificate) -> ResourceRef {
     cx.resource("acm-certificate", &c.arn, region)
@@ -54,7 +54,7 @@ impl Wanted {
         (!gap.is_empty()).then(|| {
             let why = self.why.clone().map(|e| e.message).unwrap_or_default();
             CollectError {
-                source: crate::collect::route53::LIST_RESOURCE_RECORD_SETS.into(),
+                source: LIST_RESOURCE_RECORD_SETS.into(),
                 region: None,
                 kind: self.why.as_ref().map_or(ErrorKind::Other, |e| e.kind),
                 message: format!(

@@ -8,6 +8,7 @@ use crate::finding::ResourceRef;
 use crate::inventory::acm::Certificate;
 use crate::inventory::elbv2::{Listener, LoadBalancer};
 use crate::inventory::route53::{canonical_name, HostedZone, RecordSet};
+use crate::inventory::route53::{LIST_HOSTED_ZONES, LIST_RESOURCE_RECORD_SETS};
 use crate::inventory::{CollectError, ErrorKind, Observed};
 
 /// Whether certificate name `pattern` covers host `name`: the same name, or a wildcard
@@ -109,7 +110,7 @@ pub fn zone_of<'a>(
     match best.as_slice() {
         [one] => Ok(Some(one)),
         many => Err(CollectError {
-            source: crate::collect::route53::LIST_HOSTED_ZONES.into(),
+            source: LIST_HOSTED_ZONES.into(),
             region: None,
             kind: ErrorKind::Other,
             message: format!(
@@ -143,7 +144,7 @@ pub fn records(zone: &HostedZone) -> Result<&[RecordSet], CollectError> {
         Some(Observed::Absent) => Ok(&[]),
         Some(Observed::Unavailable { error }) => Err(error.clone()),
         None => Err(CollectError {
-            source: crate::collect::route53::LIST_RESOURCE_RECORD_SETS.into(),
+            source: LIST_RESOURCE_RECORD_SETS.into(),
             region: None,
             kind: ErrorKind::NotCollected,
             message: format!(

@@ -275,7 +275,7 @@ async fn the_generated_iam_policy_is_enough_and_fails_closed_without_a_service()
             .unwrap()
             .meta()
             .reads
-            .contains(&infraverify::collect::Service::Route53)
+            .contains(&infraverify::inventory::Service::Route53)
     };
     let out = scan(full, "full").await.unwrap();
     let report = read_json(&dir.path().join("full/report.json"));
@@ -318,7 +318,7 @@ async fn the_generated_iam_policy_is_enough_and_fails_closed_without_a_service()
             .unwrap()
             .meta()
             .reads
-            .contains(&infraverify::collect::Service::Rds);
+            .contains(&infraverify::inventory::Service::Rds);
         if f["status"] == "error" {
             assert!(reads_rds || reads_route53(rule), "{rule}: {}", f["message"]);
         } else if reads_rds

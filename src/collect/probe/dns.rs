@@ -9,11 +9,11 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::proto::rr::{RData, RecordType as Wire};
 use hickory_resolver::TokioResolver;
 
-use super::{ProbeFailure, Prober, PROBE_DNS};
-use crate::inventory::probe::DnsAnswer;
+use super::{ProbeFailure, Prober};
+use crate::inventory::probe::{DnsAnswer, RecordType, PROBE_DNS};
 use crate::inventory::route53::canonical_name;
 use crate::inventory::{ErrorKind, Observed};
 
@@ -49,14 +49,13 @@ fn fqdn(name: &str) -> String {
     format!("{}.", canonical_name(name))
 }
 
-fn record_type(rtype: &str) -> RecordType {
+fn wire_type(rtype: RecordType) -> Wire {
     match rtype {
-        "A" => RecordType::A,
-        "AAAA" => RecordType::AAAA,
-        "CNAME" => RecordType::CNAME,
-        "NS" => RecordType::NS,
-        "TXT" => RecordType::TXT,
-        other => panic!("no probe asks for {other} records"),
+        RecordType::A => Wire::A,
+        RecordType::Aaaa => Wire::AAAA,
+        RecordType::Cname => Wire::CNAME,
+        RecordType::Ns => Wire::NS,
+        RecordType::Txt => Wire::TXT,
     }
 }
 
@@ -88,7 +87,7 @@ fn negative(e: &NetError) -> Result<String, ProbeFailure> {
 }
 
 /// One lookup of `name`/`rtype`, as data.
-pub async fn lookup(p: &Prober, name: &str, rtype: &str) -> Observed<DnsAnswer> {
+pub async fn lookup(p: &Prober, name: &str, rtype: RecordType) -> Observed<DnsAnswer> {
     let name = canonical_name(name);
     let resolver = match &p.resolver {
         Ok(r) => r,
@@ -100,7 +99,7 @@ pub async fn lookup(p: &Prober, name: &str, rtype: &str) -> Observed<DnsAnswer> 
             ))
         }
     };
-    let wanted = record_type(rtype);
+    let wanted = wire_type(rtype);
     let result =
         tokio::time::timeout(p.opts.timeout * 3, resolver.lookup(fqdn(&name), wanted)).await;
     let fail = |f: ProbeFailure| {
@@ -125,7 +124,7 @@ pub async fn lookup(p: &Prober, name: &str, rtype: &str) -> Observed<DnsAnswer> 
             for r in lookup.answers() {
                 let owner = canonical_name(&r.name.to_string());
                 match &r.data {
-                    RData::CNAME(target) if wanted != RecordType::CNAME => {
+                    RData::CNAME(target) if wanted != Wire::CNAME => {
                         cnames.push(format!(
                             "{owner} -> {}",
                             canonical_name(&target.0.to_string())
@@ -137,7 +136,7 @@ pub async fn lookup(p: &Prober, name: &str, rtype: &str) -> Observed<DnsAnswer> 
             }
             records.sort();
             // Two identical TXT records are two records (two SPF records are an error).
-            if wanted != RecordType::TXT {
+            if wanted != Wire::TXT {
                 records.dedup();
             }
             Observed::present(DnsAnswer {

@@ -19,46 +19,15 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 
-use crate::inventory::probe::{dns_key, tls_key, ProbeSettings, Probes};
+use crate::inventory::probe::{
+    dns_key, tls_key, ProbePlan, ProbeSettings, Probes, RecordType, PROBE_DNS, PROBE_HTTP,
+    PROBE_TLS,
+};
 use crate::inventory::route53::canonical_name;
 use crate::inventory::{CollectError, ErrorKind, Observed, Snapshot};
 
-pub const PROBE_DNS: &str = "probe:dns";
-pub const PROBE_TLS: &str = "probe:tls";
-pub const PROBE_HTTP: &str = "probe:http";
-
 /// Redirects followed by hand before an HTTP chain is cut off.
 pub const MAX_REDIRECTS: usize = 5;
-
-/// What the enabled rules want probed. Rules fill it from their parameters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProbePlan {
-    /// (name, record type): `A`, `AAAA`, `CNAME`, `NS`, `TXT`.
-    pub dns: BTreeSet<(String, String)>,
-    pub tls: BTreeSet<(String, u16)>,
-    pub http: BTreeSet<String>,
-    /// Also resolve (A and AAAA) the DNS names of the internet-facing load balancers the
-    /// AWS collection finds, to compare live answers with.
-    pub load_balancer_names: bool,
-}
-
-impl ProbePlan {
-    pub fn dns(&mut self, name: &str, rtype: &str) {
-        self.dns.insert((canonical_name(name), rtype.to_string()));
-    }
-
-    pub fn tls(&mut self, host: &str, port: u16) {
-        self.tls.insert((canonical_name(host), port));
-    }
-
-    pub fn http(&mut self, url: &str) {
-        self.http.insert(url.to_string());
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.dns.is_empty() && self.tls.is_empty() && self.http.is_empty()
-    }
-}
 
 /// `--connect-to HOST:PORT:ADDR:PORT2`. An empty HOST or PORT matches any; an empty ADDR
 /// or PORT2 keeps the original.
@@ -301,9 +270,9 @@ pub async fn run(plan: &ProbePlan, opts: ProbeOptions) -> (Probes, Vec<CollectEr
         async move {
             let what = format!("{name} {rtype}");
             let answer = p
-                .bounded(PROBE_DNS, &what, dns::lookup(&p, &name, &rtype))
+                .bounded(PROBE_DNS, &what, dns::lookup(&p, &name, rtype))
                 .await;
-            (dns_key(&name, &rtype), answer)
+            (dns_key(&name, rtype), answer)
         }
     });
     let tls = super::each(plan.tls.iter().cloned().collect(), |(host, port)| {
@@ -349,8 +318,8 @@ pub async fn load_balancer_names(
     }
     let mut plan = ProbePlan::default();
     for n in names {
-        plan.dns(&n, "A");
-        plan.dns(&n, "AAAA");
+        plan.dns(&n, RecordType::A);
+        plan.dns(&n, RecordType::Aaaa);
     }
     if plan.is_empty() {
         return BTreeMap::new();

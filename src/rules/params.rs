@@ -5,7 +5,7 @@
 
 use std::fmt::Display;
 
-use super::reader::TableReader;
+use crate::input::reader::TableReader;
 
 /// One documented parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,9 +56,9 @@ macro_rules! rule_params {
             }
         }
 
-        impl $crate::policy::params::RuleParams for $name {
+        impl $crate::rules::params::RuleParams for $name {
             #[allow(unused_variables, unused_mut)]
-            fn read(r: &mut $crate::policy::reader::TableReader<'_, '_>) -> Self {
+            fn read(r: &mut $crate::input::reader::TableReader<'_, '_>) -> Self {
                 let d = Self::default();
                 Self {
                     $( $field: {
@@ -70,12 +70,12 @@ macro_rules! rule_params {
             }
 
             #[allow(unused_variables)]
-            fn docs() -> Vec<$crate::policy::params::ParamDoc> {
+            fn docs() -> Vec<$crate::rules::params::ParamDoc> {
                 let d = Self::default();
-                vec![ $( $crate::policy::params::ParamDoc {
+                vec![ $( $crate::rules::params::ParamDoc {
                     key: $key,
-                    ty: <$ty as $crate::policy::reader::FromToml>::TYPE,
-                    default: $crate::policy::reader::FromToml::to_toml(&d.$field),
+                    ty: <$ty as $crate::input::reader::FromToml>::TYPE,
+                    default: $crate::input::reader::FromToml::to_toml(&d.$field),
                     doc: [$($doc),+].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
                 }, )* ]
             }
@@ -191,7 +191,7 @@ pub fn ipv4_cidr(v: &String) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::reader::Source;
+    use crate::input::reader::TomlFile;
     use toml::de::DeTable;
 
     crate::rule_params! {
@@ -206,7 +206,7 @@ mod tests {
 
     fn read(text: &str) -> (Demo, Vec<String>) {
         let doc = DeTable::parse(text).unwrap();
-        let src = Source::new("t.toml", text);
+        let src = TomlFile::new("t.toml", text);
         let mut r = TableReader::new(&src, doc.get_ref(), "[rules.demo]");
         let p = Demo::read(&mut r);
         r.finish();

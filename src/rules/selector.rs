@@ -6,7 +6,8 @@
 //! exempt = [{ id = "sg-0123456789abcdef0" }, { tag = "Role=bastion" }]
 //! ```
 
-use super::reader::{as_table, FromToml, Source, TableReader, Value, ValueError};
+use crate::glob::Glob;
+use crate::input::reader::{as_table, FromToml, TableReader, TomlFile, Value, ValueError};
 
 /// The kinds of resource a selector can find things through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,38 +39,6 @@ impl AttachKind {
             AttachKind::Rds => "RDS DB instance",
         }
     }
-}
-
-/// A `*` / `?` wildcard pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Glob(pub String);
-
-impl Glob {
-    pub fn matches(&self, s: &str) -> bool {
-        glob_match(self.0.as_bytes(), s.as_bytes())
-    }
-}
-
-fn glob_match(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Picks resources (security groups, VPCs, subnets) for a rule.
@@ -136,7 +105,7 @@ impl FromToml for Selector {
     const TYPE: &'static str =
         "a selector table ({ attached-to = \"…\" }, { id = \"…\" }, { name = \"…\" } or { tag = \"Key=Value\" })";
 
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         let table = as_table(v, src, Self::TYPE)?;
         let mut r = TableReader::new(src, table, "a selector");
         let attached: Option<String> = r.optional("attached-to");
@@ -161,7 +130,10 @@ impl FromToml for Selector {
                     "selector has unknown `attached-to` value {kind:?}; use \"alb\", \"ecs-service\" or \"rds\""
                 ));
                 return Err(
-                    match super::diag::closest(&kind, AttachKind::ALL.map(AttachKind::as_str)) {
+                    match crate::input::diag::closest(
+                        &kind,
+                        AttachKind::ALL.map(AttachKind::as_str),
+                    ) {
                         Some(c) => e.help(format!("did you mean {c:?}?")),
                         None => e,
                     },
@@ -225,7 +197,7 @@ mod tests {
 
     fn parse(text: &str) -> Result<Selector, String> {
         let doc = DeTable::parse(text).unwrap();
-        let src = Source::new("t.toml", text);
+        let src = TomlFile::new("t.toml", text);
         let mut r = TableReader::new(&src, doc.get_ref(), "[t]");
         let v = r.optional::<Selector>("s");
         r.finish();
@@ -238,15 +210,6 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("; ")),
         }
-    }
-
-    #[test]
-    fn globs_match_wildcards() {
-        assert!(Glob("api*".into()).matches("api-prod"));
-        assert!(Glob("*-db".into()).matches("lc-prod-db"));
-        assert!(Glob("a?c".into()).matches("abc"));
-        assert!(!Glob("api".into()).matches("api-prod"));
-        assert!(Glob("*".into()).matches(""));
     }
 
     #[test]

@@ -9,19 +9,20 @@ use toml::Spanned;
 
 use super::diag::{closest, Diagnostic};
 use crate::finding::Severity;
+use crate::inventory::Day;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
 
 /// One policy file being read; collects diagnostics as readers find problems.
-pub struct Source<'a> {
+pub struct TomlFile<'a> {
     pub file: &'a str,
     pub text: &'a str,
     diags: RefCell<Vec<Diagnostic>>,
 }
 
-impl<'a> Source<'a> {
+impl<'a> TomlFile<'a> {
     pub fn new(file: &'a str, text: &'a str) -> Self {
-        Source {
+        TomlFile {
             file,
             text,
             diags: RefCell::new(Vec::new()),
@@ -65,7 +66,7 @@ pub fn type_of(v: &DeValue<'_>) -> &'static str {
 /// Reads the keys of one table. Call [`TableReader::finish`] when done: it reports every
 /// key that was never asked for.
 pub struct TableReader<'s, 'i> {
-    pub src: &'s Source<'s>,
+    pub src: &'s TomlFile<'s>,
     table: &'s DeTable<'i>,
     /// Where the table is, for messages: `[rules.rds-multi-az-disabled]`.
     pub path: String,
@@ -73,7 +74,7 @@ pub struct TableReader<'s, 'i> {
 }
 
 impl<'s, 'i> TableReader<'s, 'i> {
-    pub fn new(src: &'s Source<'s>, table: &'s DeTable<'i>, path: impl Into<String>) -> Self {
+    pub fn new(src: &'s TomlFile<'s>, table: &'s DeTable<'i>, path: impl Into<String>) -> Self {
         TableReader {
             src,
             table,
@@ -171,7 +172,7 @@ pub struct ValueError {
 }
 
 impl ValueError {
-    pub fn new(src: &Source<'_>, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub fn new(src: &TomlFile<'_>, span: Range<usize>, message: impl Into<String>) -> Self {
         ValueError {
             diag: src.error(span, message),
             unnamed: true,
@@ -202,13 +203,13 @@ impl ValueError {
 /// A type a policy value can be read as. `TYPE` reads in messages ("must be {TYPE}").
 pub trait FromToml: Sized {
     const TYPE: &'static str;
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError>;
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError>;
 
     /// How the value is written in TOML, for documentation of defaults.
     fn to_toml(&self) -> String;
 }
 
-fn mismatch<T: FromToml>(v: &Value<'_>, src: &Source<'_>) -> ValueError {
+fn mismatch<T: FromToml>(v: &Value<'_>, src: &TomlFile<'_>) -> ValueError {
     ValueError::new(
         src,
         v.span(),
@@ -227,7 +228,7 @@ macro_rules! int_from_toml {
     ($($t:ty => $name:literal),*) => {$(
         impl FromToml for $t {
             const TYPE: &'static str = $name;
-            fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+            fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
                 let i = integer(v).ok_or_else(|| mismatch::<Self>(v, src))?;
                 <$t>::try_from(i).map_err(|_| {
                     ValueError::new(src, v.span(), format!(
@@ -245,7 +246,7 @@ int_from_toml!(u16 => "an integer", u32 => "an integer", i64 => "an integer");
 
 impl FromToml for bool {
     const TYPE: &'static str = "a boolean";
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         v.get_ref()
             .as_bool()
             .ok_or_else(|| mismatch::<Self>(v, src))
@@ -257,7 +258,7 @@ impl FromToml for bool {
 
 impl FromToml for String {
     const TYPE: &'static str = "a string";
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         v.get_ref()
             .as_str()
             .map(str::to_string)
@@ -270,7 +271,7 @@ impl FromToml for String {
 
 impl<T: FromToml> FromToml for Vec<T> {
     const TYPE: &'static str = "an array";
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         match v.get_ref() {
             DeValue::Array(items) => items
                 .iter()
@@ -287,7 +288,7 @@ impl<T: FromToml> FromToml for Vec<T> {
 
 impl<T: FromToml> FromToml for Option<T> {
     const TYPE: &'static str = T::TYPE;
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         T::from_toml(v, src).map(Some)
     }
     fn to_toml(&self) -> String {
@@ -310,7 +311,7 @@ impl ValueError {
 
 impl FromToml for Severity {
     const TYPE: &'static str = "a severity (info, low, medium, high, critical)";
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         let s = v
             .get_ref()
             .as_str()
@@ -333,40 +334,9 @@ impl FromToml for Severity {
     }
 }
 
-/// A calendar date: a TOML date (`2026-12-31`) or a string (`"2026-12-31"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day(pub time::Date);
-
-impl Day {
-    pub fn parse(s: &str) -> Option<Day> {
-        let (y, rest) = s.split_once('-')?;
-        let (m, d) = rest.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-        time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?)
-            .ok()
-            .map(Day)
-    }
-}
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let d = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )
-    }
-}
-
 impl FromToml for Day {
     const TYPE: &'static str = "a date (YYYY-MM-DD)";
-    fn from_toml(v: &Value<'_>, src: &Source<'_>) -> Result<Self, ValueError> {
+    fn from_toml(v: &Value<'_>, src: &TomlFile<'_>) -> Result<Self, ValueError> {
         let text = match v.get_ref() {
             DeValue::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
                 .date
@@ -386,7 +356,7 @@ impl FromToml for Day {
 /// Reads `v` as a table, for types made of several keys.
 pub fn as_table<'s, 'i>(
     v: &'s Value<'i>,
-    src: &Source<'_>,
+    src: &TomlFile<'_>,
     ty: &str,
 ) -> Result<&'s DeTable<'i>, ValueError> {
     match v.get_ref() {
@@ -405,7 +375,7 @@ mod tests {
 
     fn read<T: FromToml>(text: &str) -> (Option<T>, Vec<Diagnostic>) {
         let doc = DeTable::parse(text).unwrap();
-        let src = Source::new("t.toml", text);
+        let src = TomlFile::new("t.toml", text);
         let mut r = TableReader::new(&src, doc.get_ref(), "[t]");
         let v = r.optional::<T>("k");
         r.finish();
@@ -445,7 +415,7 @@ mod tests {
     fn unknown_keys_get_the_closest_known_key() {
         let text = "k = 1\nkk = 2\nzzzzzz = 3";
         let doc = DeTable::parse(text).unwrap();
-        let src = Source::new("t.toml", text);
+        let src = TomlFile::new("t.toml", text);
         let mut r = TableReader::new(&src, doc.get_ref(), "[t]");
         let _ = r.optional::<u32>("k");
         let _ = r.optional::<u32>("kkk");

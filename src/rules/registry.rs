@@ -1,0 +1,87 @@
+//! The registry: every rule, listed once. A rule is on when a policy has its table.
+
+use super::{
+    deployment, dns, ecr, http, iam, network, operations, rds, secrets, security_groups, tls,
+    AnyRule,
+};
+
+/// Every rule, registered once. Order does not matter: reports sort findings.
+pub static RULES: &[&dyn AnyRule] = &[
+    // 2.1 Network
+    &network::VpcCidrMismatch,
+    &network::AlbSubnetWithoutInternetRoute,
+    &network::AlbSubnetsSingleAz,
+    &network::AppSubnetNotPrivate,
+    &network::DbSubnetRoutesToInternet,
+    &network::DbSubnetGroupSingleAz,
+    &network::NatGatewayNotUsable,
+    // 2.1 Security groups
+    &security_groups::AlbSgUnexpectedIngress,
+    &security_groups::ApiSgIngressNotFromAlb,
+    &security_groups::DbSgIngressNotFromApi,
+    &security_groups::SgDbPortOpenToCidr,
+    &security_groups::SgOpenToWorld,
+    &security_groups::SgAdminPortOpenToWorld,
+    &security_groups::SgEgressUnrestricted,
+    // 2.1 IAM
+    &iam::EcsExecutionRoleMisconfigured,
+    &iam::S3AccessNotScoped,
+    &iam::SecretsAccessNotScoped,
+    &iam::AppPrincipalAdmin,
+    &iam::EcrPushMisassigned,
+    // 2.2 RDS
+    &secrets::RdsPasswordNotInSecretsManager,
+    &rds::RdsEngineVersionTooOld,
+    &rds::RdsInstanceClassTooSmall,
+    &rds::RdsMultiAzDisabled,
+    &rds::RdsStorageInsufficient,
+    &rds::RdsDeletionProtectionDisabled,
+    &rds::RdsBackupRetentionTooShort,
+    &rds::RdsParameterGroupMisconfigured,
+    &rds::RdsEnhancedMonitoringDisabled,
+    &rds::RdsManualSnapshotMissing,
+    &rds::RdsPubliclyAccessible,
+    &rds::RdsStorageUnencrypted,
+    &rds::RdsSnapshotPublic,
+    &rds::RdsSnapshotUnencrypted,
+    &rds::RdsRestoreTestUnattested,
+    // 2.3 Container registry
+    &ecr::EcrRepositoryMissing,
+    &ecr::EcrLifecyclePolicyMissing,
+    &ecr::EcrImageTagOffStrategy,
+    &ecr::EcrScanOnPushDisabled,
+    &ecr::EcrTagsMutable,
+    // 2.4 TLS and domain
+    &dns::Route53ZoneMissing,
+    &dns::DnsDelegationMismatch,
+    &dns::DnsRecordNotPointingAtAlb,
+    &dns::DnsNameNotResolvingToAlb,
+    &dns::MailDnsRecordsMissing,
+    &tls::AcmCertificateNotCoveringNames,
+    &tls::AcmCertificateExpiring,
+    &tls::AcmCertificateNotAutoRenewing,
+    &tls::AlbHttpsCertificateNotCoveringNames,
+    &tls::ServedCertificateNotFromListener,
+    &tls::AlbTlsPolicyOutdated,
+    &tls::TlsEndpointInvalid,
+    &tls::TlsCertificateExpiring,
+    &http::HttpNotRedirectingToHttps,
+    &http::HttpListenerNotRedirecting301,
+    // 3 Deployment
+    &http::HealthEndpointFailing,
+    &deployment::DeployFilesMissing,
+    &deployment::DeployWorkflowLiteralCredentials,
+    // 4 Operations
+    &operations::EcsServiceScalingMisconfigured,
+    &operations::LogGroupWithoutRetention,
+    &operations::RdsRestoreLagAboveRpo,
+    &operations::RdsBackupsNotInAnotherRegion,
+    &operations::RtoNotAttested,
+    &secrets::RequiredSecretMissing,
+    &secrets::SecretRotationDisabled,
+    &operations::HandoffDocDrift,
+];
+
+pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
+}
