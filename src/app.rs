@@ -13,7 +13,7 @@ use crate::cli::{
 use crate::collect::probe::{self, CaFile, ConnectTo, ProbeOptions};
 use crate::collect::{self, CollectOptions};
 use crate::engine;
-use crate::inventory::Snapshot;
+use crate::inventory::{Snapshot, Timestamp};
 use crate::policy::{self, Policy, PolicySource};
 use crate::progress::Progress;
 use crate::report::{self, Format, Report};
@@ -206,8 +206,6 @@ fn probe_options(p: &ProbeArgs, concurrency: usize) -> Result<ProbeOptions> {
     })
 }
 
-/// Collects AWS (unless `--no-aws`) and runs the live probes the policy asks for (unless
-/// `--no-probes`), concurrently.
 /// The accounts to scan through roles (`--assume-role`, `--accounts`, `--shard`), sorted;
 /// empty for the credentials' own account.
 fn targets(aws: &AwsArgs) -> Result<Vec<collect::Target>> {
@@ -254,8 +252,9 @@ fn snapshot_paths<'a>(path: &str, snaps: &'a [Snapshot]) -> Vec<(String, &'a Sna
         .collect()
 }
 
-/// Collects AWS for every target account (or the credentials' own) and runs the probes
-/// once, attached to the first snapshot.
+/// Collects AWS (unless `--no-aws`) for every target account (or the credentials' own) and
+/// runs the live probes the policy asks for (unless `--no-probes`) once, concurrently; the
+/// probes are attached to the first snapshot.
 async fn collect_snapshots(
     aws: &AwsArgs,
     probes: &ProbeArgs,
@@ -287,7 +286,7 @@ async fn collect_snapshots(
     if let Some(o) = opts.as_mut() {
         o.progress = progress.clone();
     }
-    let started_at = collect::now_rfc3339();
+    let started_at = Timestamp::now();
     let aws_part = async {
         match &opts {
             None => vec![collect::without_aws(started_at.clone())],
@@ -336,7 +335,7 @@ async fn collect_snapshots(
         let snap = &mut snaps[0];
         snap.errors.extend(probe::errors(&live));
         snap.probes = Some(live);
-        snap.collection.finished_at = collect::now_rfc3339();
+        snap.collection.finished_at = Timestamp::now();
         snap.normalize();
     }
     Ok(snaps)

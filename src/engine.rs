@@ -8,7 +8,7 @@ use crate::finding::{Finding, ResourceRef, Severity, Status, WaiverNote};
 use crate::inventory::probe::ProbePlan;
 use crate::inventory::{Service, Snapshot};
 use crate::policy::{EnabledRule, Policy, Waiver};
-use crate::rules::{self, Cx, DataSource};
+use crate::rules::{self, Cx, DataSource, Setup};
 
 /// Every host name the enabled rules name, resolved against the policy's domain: the
 /// Route 53 zones that can hold them are the ones read in full.
@@ -49,12 +49,16 @@ pub fn probe_plan(policy: &Policy) -> ProbePlan {
 /// with the reason.
 pub fn run_rule(snap: &Snapshot, rule: &EnabledRule, policy: &Policy) -> Vec<Finding> {
     let meta = rule.rule.meta();
+    let setup = Setup {
+        severity: rule.severity,
+        origin: Some(rule.origin.clone()),
+        key_lines: &rule.key_lines,
+        keys: rule.rule.param_keys(),
+    };
     let mut cx = Cx::new(
         snap,
         meta,
-        rule.severity,
-        Some(rule.origin.clone()),
-        &rule.key_lines,
+        setup,
         &policy.attestations,
         policy.domain.as_deref(),
     );
@@ -269,10 +273,11 @@ mod tests {
     }
 
     fn waived(text: &str) -> Evaluation {
-        let mut snap = crate::rules::testing::compliant();
-        let dbs =
-            crate::rules::testing::value(&mut crate::rules::testing::inv(&mut snap).rds.instances);
-        let mut staging = crate::rules::testing::db("lc-staging-db");
+        let mut snap = crate::inventory::testing::compliant();
+        let dbs = crate::inventory::testing::value(
+            &mut crate::inventory::testing::inv(&mut snap).rds.instances,
+        );
+        let mut staging = crate::inventory::testing::db("lc-staging-db");
         staging.multi_az = false;
         dbs.insert("lc-staging-db".into(), staging);
         dbs.get_mut("lc-prod-db").unwrap().multi_az = false;
@@ -346,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_region_listed_but_missing_from_a_snapshot_is_error_not_skipped() {
-        let mut snap = crate::rules::testing::compliant();
+        let mut snap = crate::inventory::testing::compliant();
         snap.collection.regions.push("eu-west-1".into());
         snap.normalize();
         let policy =
@@ -369,8 +374,8 @@ mod tests {
     fn the_default_policy_over_the_compliant_fixture_passes() {
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
-        let mut snap = crate::rules::testing::compliant();
-        snap.repository = Some(crate::rules::testing::repository());
+        let mut snap = crate::inventory::testing::compliant();
+        snap.repository = Some(crate::inventory::testing::repository());
         let findings = evaluate(&policy, &snap).findings;
         let bad: Vec<String> = findings
             .iter()
@@ -414,11 +419,11 @@ mod tests {
             let policy = crate::policy::load(std::slice::from_ref(&src)).unwrap();
             for rule in &policy.rules {
                 let m = rule.rule.meta();
-                let mut snap = crate::rules::testing::compliant();
-                snap.repository = Some(crate::rules::testing::repository());
+                let mut snap = crate::inventory::testing::compliant();
+                snap.repository = Some(crate::inventory::testing::repository());
                 for s in Service::ALL {
                     if !Service::closure(m.reads.iter().copied()).contains(&s) {
-                        crate::rules::testing::clear_service(&mut snap, s);
+                        (crate::collect::wiring::wiring(s).forget)(&mut snap);
                     }
                 }
                 for f in run_rule(&snap, rule, &policy) {

@@ -18,6 +18,4 @@ pub mod inventory;
 pub mod policy;
 pub mod progress;
 pub mod report;
-#[cfg(test)]
-mod robustness;
 pub mod rules;

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm};
 use aws_sdk_acm::Client;
 
-use super::{each, rfc3339, Caller};
+use super::{each, timestamp, Caller};
 use crate::inventory::acm::{
     Acm, Certificate, CertificateDetail, DomainValidation, ValidationRecord,
 };
@@ -65,8 +65,8 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Acm {
                     .map(|v| v.as_str().to_string())
                     .unwrap_or_default(),
                 key_algorithm: s.key_algorithm().map(|v| v.as_str().to_string()),
-                not_before: s.not_before().and_then(rfc3339),
-                not_after: s.not_after().and_then(rfc3339),
+                not_before: s.not_before().and_then(timestamp),
+                not_after: s.not_after().and_then(timestamp),
                 renewal_eligibility: s.renewal_eligibility().map(|v| v.as_str().to_string()),
                 detail: Observed::Absent,
             })
@@ -90,10 +90,10 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Acm {
                         if let Some(s) = d.status() {
                             cert.status = s.as_str().to_string();
                         }
-                        if let Some(t) = d.not_after().and_then(rfc3339) {
+                        if let Some(t) = d.not_after().and_then(timestamp) {
                             cert.not_after = Some(t);
                         }
-                        if let Some(t) = d.not_before().and_then(rfc3339) {
+                        if let Some(t) = d.not_before().and_then(timestamp) {
                             cert.not_before = Some(t);
                         }
                         if let Some(r) = d.renewal_eligibility() {

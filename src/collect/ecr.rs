@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_ecr::Client;
 
-use super::{each, rfc3339, Caller};
+use super::{each, timestamp, Caller};
 use crate::inventory::ecr::{Ecr, Image, Repository};
 use crate::inventory::ecr::{DESCRIBE_IMAGES, DESCRIBE_REPOSITORIES, GET_LIFECYCLE_POLICY};
 use crate::inventory::{ErrorKind, Observed};
@@ -88,7 +88,7 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Ecr {
                         .iter()
                         .flat_map(|p| p.image_details())
                         .map(|d| Image {
-                            pushed_at: d.image_pushed_at().and_then(rfc3339),
+                            pushed_at: d.image_pushed_at().and_then(timestamp),
                             tags: d.image_tags().to_vec(),
                         })
                         .collect();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 
-use super::{each, rfc3339, tag_map, Caller};
+use super::{each, tag_map, timestamp, Caller};
 use crate::inventory::rds::*;
 use crate::inventory::rds::{
     DESCRIBE_DB_INSTANCES, DESCRIBE_DB_PARAMETERS, DESCRIBE_DB_SNAPSHOTS,
@@ -140,7 +140,7 @@ async fn instances(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, DbInstan
                         .master_user_secret()
                         .and_then(|s| s.secret_arn())
                         .map(str::to_string),
-                    latest_restorable_time: d.latest_restorable_time().and_then(rfc3339),
+                    latest_restorable_time: d.latest_restorable_time().and_then(timestamp),
                     backup_replications: d
                         .db_instance_automated_backups_replications()
                         .iter()
@@ -205,9 +205,9 @@ async fn snapshots(ctx: &Caller, c: &Client) -> Result<BTreeMap<String, DbSnapsh
                 snapshot_type: s.snapshot_type().map(str::to_string),
                 status: s.status().map(str::to_string),
                 encrypted: s.encrypted().unwrap_or(false),
-                created_at: s.snapshot_create_time().and_then(rfc3339),
+                created_at: s.snapshot_create_time().and_then(timestamp),
                 source_region: s.source_region().map(str::to_string),
-                original_created_at: s.original_snapshot_create_time().and_then(rfc3339),
+                original_created_at: s.original_snapshot_create_time().and_then(timestamp),
                 attributes: Observed::Absent,
             })
         })

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 
-use super::{rfc3339, Caller};
+use super::{timestamp, Caller};
 use crate::inventory::secrets::LIST_SECRETS;
 use crate::inventory::secrets::{Secret, Secrets};
 use crate::inventory::Observed;
@@ -43,7 +43,7 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Secrets {
                             rotation_days: s
                                 .rotation_rules()
                                 .and_then(|r| r.automatically_after_days()),
-                            last_rotated: s.last_rotated_date().and_then(rfc3339),
+                            last_rotated: s.last_rotated_date().and_then(timestamp),
                             owning_service: s.owning_service().map(str::to_string),
                         },
                     ))

@@ -36,128 +36,131 @@ pub struct Wiring {
     /// The IAM actions the collector calls: exactly its operations.
     pub actions: &'static [&'static str],
     pub job: Job,
+    /// Leaves the service's data "not collected", as a scan that did not want it does (for
+    /// tests that prove a rule reads no more than it declares).
+    pub forget: Box<dyn Fn(&mut Snapshot) + Send + Sync>,
 }
 
 /// The table.
 pub fn wiring(service: Service) -> Wiring {
     match service {
-        Service::Ec2 => Wiring {
-            actions: ec2::ACTIONS,
-            job: regional(
-                |e, _| async move { ec2::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.ec2 = v,
-            ),
-        },
-        Service::Elbv2 => Wiring {
-            actions: elbv2::ACTIONS,
-            job: regional(
-                |e, _| async move { elbv2::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.elbv2 = v,
-            ),
-        },
-        Service::Ecs => Wiring {
-            actions: ecs::ACTIONS,
-            job: regional(
-                |e, _| async move { ecs::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.ecs = v,
-            ),
-        },
-        Service::Logs => Wiring {
-            actions: logs::ACTIONS,
-            job: regional(
-                |e, snap| {
-                    let names = match snap.regions.get(&e.caller.region) {
-                        Some(inv) => logs::groups_in_use(&inv.ecs, &e.caller.region),
-                        None => Ok(vec![]),
-                    };
-                    async move { logs::collect(&e.caller, &e.cfg, names).await }
-                },
-                |inv, v| inv.logs = v,
-            ),
-        },
-        Service::Rds => Wiring {
-            actions: rds::ACTIONS,
-            job: regional(
-                |e, _| async move { rds::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.rds = v,
-            ),
-        },
-        Service::Ecr => Wiring {
-            actions: ecr::ACTIONS,
-            job: regional(
-                |e, _| async move { ecr::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.ecr = v,
-            ),
-        },
-        Service::Secrets => Wiring {
-            actions: secrets::ACTIONS,
-            job: regional(
-                |e, _| async move { secrets::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.secrets = v,
-            ),
-        },
-        Service::Scaling => Wiring {
-            actions: scaling::ACTIONS,
-            job: regional(
-                |e, _| async move { scaling::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.scaling = v,
-            ),
-        },
-        Service::Acm => Wiring {
-            actions: acm::ACTIONS,
-            job: regional(
-                |e, _| async move { acm::collect(&e.caller, &e.cfg).await },
-                |inv, v| inv.acm = v,
-            ),
-        },
-        Service::Iam => Wiring {
-            actions: iam::ACTIONS,
-            job: global(
-                |e, _| async move { iam::collect(&e.caller, &e.cfg).await },
-                |snap, v| snap.iam = v,
-            ),
-        },
-        Service::Route53 => Wiring {
-            actions: route53::ACTIONS,
-            job: global(
-                |e, _| async move { route53::collect(&e.caller, &e.cfg, &e.domains).await },
-                |snap, v| snap.route53 = v,
-            ),
-        },
+        Service::Ec2 => regional(
+            ec2::ACTIONS,
+            |e, _| async move { ec2::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.ec2 = v,
+        ),
+        Service::Elbv2 => regional(
+            elbv2::ACTIONS,
+            |e, _| async move { elbv2::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.elbv2 = v,
+        ),
+        Service::Ecs => regional(
+            ecs::ACTIONS,
+            |e, _| async move { ecs::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.ecs = v,
+        ),
+        Service::Logs => regional(
+            logs::ACTIONS,
+            |e, snap| {
+                let names = match snap.regions.get(&e.caller.region) {
+                    Some(inv) => logs::groups_in_use(&inv.ecs, &e.caller.region),
+                    None => Ok(vec![]),
+                };
+                async move { logs::collect(&e.caller, &e.cfg, names).await }
+            },
+            |inv, v| inv.logs = v,
+        ),
+        Service::Rds => regional(
+            rds::ACTIONS,
+            |e, _| async move { rds::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.rds = v,
+        ),
+        Service::Ecr => regional(
+            ecr::ACTIONS,
+            |e, _| async move { ecr::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.ecr = v,
+        ),
+        Service::Secrets => regional(
+            secrets::ACTIONS,
+            |e, _| async move { secrets::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.secrets = v,
+        ),
+        Service::Scaling => regional(
+            scaling::ACTIONS,
+            |e, _| async move { scaling::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.scaling = v,
+        ),
+        Service::Acm => regional(
+            acm::ACTIONS,
+            |e, _| async move { acm::collect(&e.caller, &e.cfg).await },
+            |inv, v| inv.acm = v,
+        ),
+        Service::Iam => global(
+            iam::ACTIONS,
+            |e, _| async move { iam::collect(&e.caller, &e.cfg).await },
+            |snap, v| snap.iam = v,
+        ),
+        Service::Route53 => global(
+            route53::ACTIONS,
+            |e, _| async move { route53::collect(&e.caller, &e.cfg, &e.domains).await },
+            |snap, v| snap.route53 = v,
+        ),
     }
 }
 
-/// A job whose data goes into its region's inventory.
-fn regional<T, F, Fut>(collect: F, put: fn(&mut RegionInventory, T)) -> Job
+/// A regional service: `collect` reads it in the job's region, `put` places the answer in
+/// that region's inventory.
+fn regional<T, F, Fut>(
+    actions: &'static [&'static str],
+    collect: F,
+    put: fn(&mut RegionInventory, T),
+) -> Wiring
 where
-    T: Send + 'static,
+    T: Default + Send + 'static,
     F: Fn(Env, &Snapshot) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = T> + Send + 'static,
 {
-    Box::new(move |env, snap| {
-        let region = env.caller.region.clone();
-        let fut = collect(env, snap);
-        Box::pin(async move {
-            let v = fut.await;
-            Box::new(move |s: &mut Snapshot| put(s.regions.entry(region).or_default(), v)) as Apply
-        })
-    })
+    Wiring {
+        actions,
+        job: Box::new(move |env, snap| {
+            let region = env.caller.region.clone();
+            let fut = collect(env, snap);
+            Box::pin(async move {
+                let v = fut.await;
+                Box::new(move |s: &mut Snapshot| put(s.regions.entry(region).or_default(), v))
+                    as Apply
+            })
+        }),
+        forget: Box::new(move |s| {
+            s.regions
+                .values_mut()
+                .for_each(|inv| put(inv, T::default()))
+        }),
+    }
 }
 
-/// A job whose data goes to the snapshot's top level (a global service).
-fn global<T, F, Fut>(collect: F, put: fn(&mut Snapshot, T)) -> Job
+/// A global service: read once, its answer placed at the snapshot's top level.
+fn global<T, F, Fut>(
+    actions: &'static [&'static str],
+    collect: F,
+    put: fn(&mut Snapshot, T),
+) -> Wiring
 where
-    T: Send + 'static,
+    T: Default + Send + 'static,
     F: Fn(Env, &Snapshot) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = T> + Send + 'static,
 {
-    Box::new(move |env, snap| {
-        let fut = collect(env, snap);
-        Box::pin(async move {
-            let v = fut.await;
-            Box::new(move |s: &mut Snapshot| put(s, v)) as Apply
-        })
-    })
+    Wiring {
+        actions,
+        job: Box::new(move |env, snap| {
+            let fut = collect(env, snap);
+            Box::pin(async move {
+                let v = fut.await;
+                Box::new(move |s: &mut Snapshot| put(s, v)) as Apply
+            })
+        }),
+        forget: Box::new(move |s| put(s, T::default())),
+    }
 }
 
 /// The least-privilege IAM policy for reading `services`, plus STS's GetCallerIdentity

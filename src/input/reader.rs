@@ -44,10 +44,6 @@ impl<'a> TomlFile<'a> {
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diags.into_inner()
     }
-
-    pub fn has_errors(&self) -> bool {
-        !self.diags.borrow().is_empty()
-    }
 }
 
 /// What TOML calls the value's type, for messages.
@@ -176,14 +172,6 @@ impl ValueError {
         ValueError {
             diag: src.error(span, message),
             unnamed: true,
-        }
-    }
-
-    /// A message that already names what it is about.
-    pub fn named_already(diag: Diagnostic) -> Self {
-        ValueError {
-            diag,
-            unnamed: false,
         }
     }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Observed;
+use super::{Observed, Timestamp};
 
 /// The API operations whose answers fill this part of the snapshot, as `service:Operation`
 /// (the IAM action, the `source` of an error or evidence).
@@ -28,8 +28,8 @@ pub struct Certificate {
     #[serde(rename = "type")]
     pub cert_type: String,
     pub key_algorithm: Option<String>,
-    pub not_before: Option<String>,
-    pub not_after: Option<String>,
+    pub not_before: Option<Timestamp>,
+    pub not_after: Option<Timestamp>,
     /// `ELIGIBLE` or `INELIGIBLE`.
     pub renewal_eligibility: Option<String>,
     /// DescribeCertificate (one call per certificate: there is no batch form).

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Observed;
+use super::{Observed, Timestamp};
 
 /// The API operations whose answers fill this part of the snapshot, as `service:Operation`
 /// (the IAM action, the `source` of an error or evidence).
@@ -34,6 +34,6 @@ pub struct Repository {
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Image {
-    pub pushed_at: Option<String>,
+    pub pushed_at: Option<Timestamp>,
     pub tags: Vec<String>,
 }

@@ -19,6 +19,9 @@ pub mod route53;
 pub mod scaling;
 pub mod secrets;
 pub mod service;
+#[cfg(test)]
+pub mod testing;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +32,7 @@ pub use ecs::Ecs;
 pub use elbv2::Elbv2;
 pub use rds::Rds;
 pub use service::Service;
+pub use timestamp::{Day, Timestamp};
 
 /// The snapshot format this build writes and reads.
 pub const SNAPSHOT_SCHEMA: &str = "infraverify/snapshot/v1";
@@ -140,7 +144,7 @@ pub enum ErrorKind {
     AccessDenied,
     /// No usable credentials, or they were rejected as invalid or expired.
     Credentials,
-    /// Still throttled after the SDK's adaptive retries.
+    /// Still throttled after the SDK's retries.
     Throttled,
     /// No answer within the time allowed.
     Timeout,
@@ -214,8 +218,8 @@ pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 /// When, where and as whom the snapshot was collected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollectionInfo {
-    pub started_at: String,
-    pub finished_at: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
     /// The account the credentials belong to (STS GetCallerIdentity); `None` if unknown.
     pub account: Option<String>,
     pub regions: Vec<String>,
@@ -269,38 +273,6 @@ pub struct RegionInventory {
     pub logs: logs::Logs,
     #[serde(default)]
     pub acm: acm::Acm,
-}
-
-/// A calendar date, as policies write them (`2026-12-31`) and as "today" is: the day a
-/// snapshot was collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day(pub time::Date);
-
-impl Day {
-    pub fn parse(s: &str) -> Option<Day> {
-        let (y, rest) = s.split_once('-')?;
-        let (m, d) = rest.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-        time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?)
-            .ok()
-            .map(Day)
-    }
-}
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let d = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )
-    }
 }
 
 /// `Name` tag of a tag map, the name the console shows.
@@ -362,7 +334,7 @@ impl Snapshot {
     /// The day the snapshot was taken: "today" for waivers and attestations, so that
     /// evaluating the same snapshot always gives the same verdicts.
     pub fn as_of(&self) -> Option<Day> {
-        Day::parse(self.collection.finished_at.get(..10)?)
+        Some(self.collection.finished_at.day())
     }
 
     pub fn load(path: &str) -> Result<Snapshot, SnapshotError> {

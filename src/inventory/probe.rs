@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::route53::canonical_name;
-use super::Observed;
+use super::{Observed, Timestamp};
 
 /// The `source` of a probe's errors and evidence, as an API operation names an AWS call's.
 pub const PROBE_DNS: &str = "probe:dns";
@@ -107,7 +107,7 @@ pub fn tls_key(host: &str, port: u16) -> String {
     format!("{}:{port}", canonical_name(host))
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DnsAnswer {
     /// `NOERROR` or `NXDOMAIN`.
     pub rcode: String,
@@ -140,14 +140,14 @@ pub struct TlsResult {
     pub certificate: Option<ServedCertificate>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServedCertificate {
     pub subject: String,
     pub issuer: String,
     /// Lowercase hex pairs joined by `:`, as ACM writes serials.
     pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
     /// DNS names among the subject alternative names, lowercased.
     pub dns_names: Vec<String>,
     /// SHA-256 of the DER encoding, uppercase hex pairs joined by `:`.
@@ -169,7 +169,7 @@ pub struct HttpChain {
     pub failure: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpHop {
     pub url: String,
     pub status: u16,

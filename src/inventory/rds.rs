@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Observed;
+use super::{Observed, Timestamp};
 
 /// The API operations whose answers fill this part of the snapshot, as `service:Operation`
 /// (the IAM action, the `source` of an error or evidence).
@@ -75,7 +75,7 @@ pub struct DbInstance {
     pub parameter_groups: Vec<ParameterGroupRef>,
     /// Master user password managed by RDS in Secrets Manager (its ARN).
     pub master_user_secret_arn: Option<String>,
-    pub latest_restorable_time: Option<String>,
+    pub latest_restorable_time: Option<Timestamp>,
     /// ARNs of automated backups replicated to other regions.
     #[serde(default)]
     pub backup_replications: Vec<String>,
@@ -126,13 +126,13 @@ pub struct DbSnapshot {
     pub snapshot_type: Option<String>,
     pub status: Option<String>,
     pub encrypted: bool,
-    pub created_at: Option<String>,
+    pub created_at: Option<Timestamp>,
     /// For a copy from another region: that region.
     #[serde(default)]
     pub source_region: Option<String>,
     /// For a copy: when the original snapshot was taken (a copy's own time is the copy's).
     #[serde(default)]
-    pub original_created_at: Option<String>,
+    pub original_created_at: Option<Timestamp>,
     /// DescribeDBSnapshotAttributes: `restore` lists the accounts (or `all`) that may
     /// restore the snapshot.
     pub attributes: Observed<BTreeMap<String, Vec<String>>>,

@@ -26,7 +26,7 @@ pub struct Repository {
 }
 
 /// AWS identifiers and endpoints a document names, each with the first line it is on.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NamedIds {
     pub ids: BTreeMap<String, u32>,
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Observed;
+use super::{Observed, Timestamp};
 
 /// The API operations whose answers fill this part of the snapshot, as `service:Operation`
 /// (the IAM action, the `source` of an error or evidence).
@@ -23,7 +23,7 @@ pub struct Secret {
     /// `None` when ListSecrets said nothing, which it does for a secret never set to rotate.
     pub rotation_enabled: Option<bool>,
     pub rotation_days: Option<i64>,
-    pub last_rotated: Option<String>,
+    pub last_rotated: Option<Timestamp>,
     /// The service that manages the secret (`rds` for an RDS-managed master password).
     pub owning_service: Option<String>,
 }

@@ -334,7 +334,13 @@ fn databases(out: &mut String, region: Region<'_>) {
     if let Ok(Some(snaps)) = region.inv.rds.snapshots.get() {
         let ids: Vec<String> = snaps
             .values()
-            .map(|s| format!("{} ({})", s.id, s.created_at.as_deref().unwrap_or("?")))
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s.id,
+                    s.created_at.map_or("?".to_string(), |t| t.to_string())
+                )
+            })
             .collect();
         if !ids.is_empty() {
             let _ = writeln!(out, "\nManual snapshots: {}.", join_words(&ids));
@@ -351,7 +357,7 @@ mod tests {
     #[test]
     fn names_the_ids_the_drift_rule_requires() {
         let report = super::super::tests::sample_report();
-        let snap = crate::rules::testing::compliant();
+        let snap = crate::inventory::testing::compliant();
         let doc = render(&snap, &report, Some("LifetimeCircle production"));
         assert!(
             doc.starts_with("# LifetimeCircle production: infrastructure\n"),

@@ -18,11 +18,13 @@ mod tests {
     fn follows_the_contract_and_round_trips() {
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
-        let mut snap = crate::rules::testing::compliant();
-        crate::rules::testing::value(&mut crate::rules::testing::inv(&mut snap).rds.instances)
-            .get_mut("lc-prod-db")
-            .unwrap()
-            .backup_retention_days = 7;
+        let mut snap = crate::inventory::testing::compliant();
+        crate::inventory::testing::value(
+            &mut crate::inventory::testing::inv(&mut snap).rds.instances,
+        )
+        .get_mut("lc-prod-db")
+        .unwrap()
+        .backup_retention_days = 7;
         let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
         let report = Report::new(&snap, &policy.files, findings, o);

@@ -120,7 +120,7 @@ pub fn render(report: &Report) -> String {
             c.failures,
             c.errors,
             c.skipped,
-            escape(&report.run.finished_at)
+            escape(&report.run.finished_at.to_string())
         );
         out.push_str("    <properties>\n");
         let mut props = vec![

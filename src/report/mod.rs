@@ -14,14 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Outcome;
 use crate::finding::{Finding, Status};
-use crate::inventory::{Snapshot, ToolInfo};
+use crate::inventory::{Snapshot, Timestamp, ToolInfo};
 
 pub const REPORT_SCHEMA: &str = "infraverify/report/v1";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
-    pub started_at: String,
-    pub finished_at: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
     pub account: Option<String>,
     /// Every account of a run over several (`--assume-role`, `--accounts`, `merge`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,8 +105,8 @@ impl Report {
             schema: REPORT_SCHEMA.to_string(),
             tool: ToolInfo::current(),
             run: RunInfo {
-                started_at: snap.collection.started_at.clone(),
-                finished_at: snap.collection.finished_at.clone(),
+                started_at: snap.collection.started_at,
+                finished_at: snap.collection.finished_at,
                 account: snap.collection.account.clone(),
                 accounts: vec![],
                 regions: snap.collection.regions.clone(),
@@ -149,16 +149,8 @@ impl Report {
             r.run.accounts = accounts;
             r.errors.clear();
             for s in snaps {
-                r.run.started_at = r
-                    .run
-                    .started_at
-                    .clone()
-                    .min(s.collection.started_at.clone());
-                r.run.finished_at = r
-                    .run
-                    .finished_at
-                    .clone()
-                    .max(s.collection.finished_at.clone());
+                r.run.started_at = r.run.started_at.min(s.collection.started_at);
+                r.run.finished_at = r.run.finished_at.max(s.collection.finished_at);
                 r.run.regions.extend(s.collection.regions.iter().cloned());
                 let mut errors = Report::new(s, policies, vec![], outcome).errors;
                 for e in &mut errors {
@@ -188,8 +180,8 @@ impl Report {
         accounts.extend(out.run.account.take());
         let mut codes = vec![out.exit_code];
         for r in it {
-            out.run.started_at = out.run.started_at.clone().min(r.run.started_at);
-            out.run.finished_at = out.run.finished_at.clone().max(r.run.finished_at);
+            out.run.started_at = out.run.started_at.min(r.run.started_at);
+            out.run.finished_at = out.run.finished_at.max(r.run.finished_at);
             out.run.regions.extend(r.run.regions);
             out.run.policies.extend(r.run.policies);
             accounts.extend(r.run.accounts);
@@ -321,8 +313,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::{evaluate, outcome};
     use crate::finding::{PolicyRef, Severity, WaiverNote};
+    use crate::inventory::testing::*;
     use crate::inventory::{CollectError, ErrorKind, Observed};
-    use crate::rules::testing::*;
 
     /// A report with every status: fails of several severities, errors, a skipped rule,
     /// a manual control, a waived failure, and a collection error.

@@ -239,8 +239,8 @@ pub fn render(report: &Report) -> String {
     let invocation = Invocation::builder()
         .execution_successful(notifications.is_empty())
         .exit_code(i64::from(report.exit_code))
-        .start_time_utc(report.run.started_at.clone())
-        .end_time_utc(report.run.finished_at.clone())
+        .start_time_utc(report.run.started_at.to_string())
+        .end_time_utc(report.run.finished_at.to_string())
         .tool_execution_notifications(notifications)
         .build();
     let driver = ToolComponent::builder()

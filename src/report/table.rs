@@ -181,7 +181,7 @@ mod tests {
     use super::*;
     use crate::engine::{evaluate, outcome};
     use crate::finding::Severity;
-    use crate::rules::testing::*;
+    use crate::inventory::testing::*;
 
     fn report() -> Report {
         let policy =

@@ -147,7 +147,9 @@ impl Rule for DeployWorkflowLiteralCredentials {
 mod tests {
     use super::super::testing::*;
     use crate::finding::Status::*;
-    use crate::inventory::repo::{CredentialSource, CredentialUse, FileFacts, WorkflowFacts};
+    use crate::inventory::repo::{
+        CredentialSource, CredentialUse, FileFacts, Repository, WorkflowFacts,
+    };
     use crate::inventory::Observed;
 
     fn uses(source: CredentialSource) -> WorkflowFacts {
@@ -164,7 +166,30 @@ mod tests {
     #[test]
     fn deploy_files() {
         let rule = "deploy-files-missing";
-        assert_verdicts(&run(rule, "", &with_repo(|_| {})), &[("app", Pass)]);
+        let e = crate::inventory::CollectError {
+            source: "repo:tools/deploy_prod.sh".into(),
+            region: None,
+            kind: crate::inventory::ErrorKind::Other,
+            message: "permission denied".into(),
+        };
+        fn repo(s: &mut crate::inventory::Snapshot) -> &mut Repository {
+            s.repository.as_mut().unwrap()
+        }
+        four_ways(rule, "")
+            .given(|s| s.repository = Some(repository()))
+            .pass(&[("app", Pass)])
+            .fail(
+                |s| {
+                    repo(s).deploy_script = present(FileFacts { executable: false });
+                    repo(s).deploy_workflow = Observed::Absent;
+                },
+                &[("app", Fail)],
+            )
+            .error(
+                |s| repo(s).deploy_script = Observed::unavailable(e),
+                &[("app", Error)],
+            )
+            .skipped(|s| s.repository = None, &[("*", Skipped)]);
         let f = run(
             rule,
             "",
@@ -173,26 +198,10 @@ mod tests {
                 r.deploy_workflow = Observed::Absent;
             }),
         );
-        assert_verdicts(&f, &[("app", Fail)]);
         assert_eq!(
             f[0].message,
             "The repository app has tools/deploy_prod.sh, but it is not executable and has no .github/workflows/deploy-prod.yml."
         );
-        let e = crate::inventory::CollectError {
-            source: "repo:tools/deploy_prod.sh".into(),
-            region: None,
-            kind: crate::inventory::ErrorKind::Other,
-            message: "permission denied".into(),
-        };
-        assert_verdicts(
-            &run(
-                rule,
-                "",
-                &with_repo(|r| r.deploy_script = Observed::unavailable(e)),
-            ),
-            &[("app", Error)],
-        );
-        assert_verdicts(&run(rule, "", &compliant()), &[("*", Skipped)]);
     }
 
     #[test]

@@ -522,19 +522,17 @@ mod tests {
             r.tag_mutability = Some("MUTABLE".into());
         });
         for rule in ["ecr-scan-on-push-disabled", "ecr-tags-mutable"] {
-            assert_verdicts(
-                &run(rule, "", &compliant()),
-                &[("lifetimecircle-api", Pass), ("lifetimecircle-web", Pass)],
-            );
-            assert_verdicts(
-                &run(rule, "", &s),
-                &[("lifetimecircle-api", Pass), ("lifetimecircle-web", Fail)],
-            );
-            assert_verdicts(&run(rule, "", &denied_repos()), &[("*", Error)]);
-            assert_verdicts(
-                &run(rule, "repositories = [\"none\"]", &compliant()),
-                &[("*", Skipped)],
-            );
+            four_ways(rule, "")
+                .pass(&[("lifetimecircle-api", Pass), ("lifetimecircle-web", Pass)])
+                .fail(
+                    |b| *b = s.clone(),
+                    &[("lifetimecircle-api", Pass), ("lifetimecircle-web", Fail)],
+                )
+                .error(|b| *b = denied_repos(), &[("*", Error)])
+                .skipped(
+                    |b| value(&mut inv(b).ecr.repositories).clear(),
+                    &[("*", Skipped)],
+                );
         }
     }
 }

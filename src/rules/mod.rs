@@ -174,6 +174,8 @@ pub trait Check: Send + Sync {
 /// The object-safe face of a [`Rule`], for the registry.
 pub trait AnyRule: Sync {
     fn meta(&self) -> &'static RuleMeta;
+    /// The keys of the rule's parameters.
+    fn param_keys(&self) -> &'static [&'static str];
     /// Reads the rule's parameters from its policy table.
     fn configure(&'static self, r: &mut TableReader<'_, '_>) -> Box<dyn Check>;
     fn param_docs(&self) -> Vec<ParamDoc>;
@@ -228,6 +230,10 @@ impl<R: Rule> AnyRule for R {
         R::declared()
     }
 
+    fn param_keys(&self) -> &'static [&'static str] {
+        R::Params::KEYS
+    }
+
     fn configure(&'static self, r: &mut TableReader<'_, '_>) -> Box<dyn Check> {
         Box::new(Configured {
             rule: self,
@@ -277,6 +283,15 @@ pub struct Attestation {
     pub origin: PolicyRef,
 }
 
+/// How a policy sets a rule up: its severity, where its table starts, the line of each key
+/// set there, and the keys the rule's parameters have.
+pub struct Setup<'a> {
+    pub severity: Severity,
+    pub origin: Option<PolicyRef>,
+    pub key_lines: &'a BTreeMap<String, u32>,
+    pub keys: &'static [&'static str],
+}
+
 /// Everything a rule needs while it runs, and where its findings go.
 pub struct Cx<'a> {
     pub snap: &'a Snapshot,
@@ -284,6 +299,7 @@ pub struct Cx<'a> {
     severity: Severity,
     origin: Option<PolicyRef>,
     key_lines: &'a BTreeMap<String, u32>,
+    keys: &'static [&'static str],
     policy: Option<PolicyRef>,
     findings: Vec<Finding>,
     attestations: &'a [Attestation],
@@ -291,24 +307,23 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    /// A rule's run over `snap`: its severity, the policy table that enabled it (and the
-    /// line of each key set there), the policy's attestations and its domain.
+    /// A rule's run over `snap`, set up as the policy says, with the policy's attestations
+    /// and its domain.
     pub fn new(
         snap: &'a Snapshot,
         meta: &'static RuleMeta,
-        severity: Severity,
-        origin: Option<PolicyRef>,
-        key_lines: &'a BTreeMap<String, u32>,
+        setup: Setup<'a>,
         attestations: &'a [Attestation],
         domain: Option<&'a str>,
     ) -> Self {
         Cx {
             snap,
             meta,
-            severity,
-            policy: origin.clone(),
-            origin,
-            key_lines,
+            severity: setup.severity,
+            policy: setup.origin.clone(),
+            origin: setup.origin,
+            key_lines: setup.key_lines,
+            keys: setup.keys,
             findings: Vec::new(),
             attestations,
             domain,
@@ -389,6 +404,12 @@ impl<'a> Cx<'a> {
     /// Points findings' policy reference at `key`'s line, when the policy sets it (the
     /// threshold that decided the verdict), else at the rule's table.
     pub fn threshold(&mut self, key: &str) {
+        debug_assert!(
+            self.keys.contains(&key),
+            "{}: `{key}` is none of its parameters {:?}",
+            self.meta.id,
+            self.keys
+        );
         self.policy = match (&self.origin, self.key_lines.get(key)) {
             (Some(o), Some(line)) => Some(PolicyRef {
                 file: o.file.clone(),

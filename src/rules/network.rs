@@ -1073,31 +1073,36 @@ mod tests {
 
     #[test]
     fn db_subnet_group_az_count() {
-        let s = compliant();
-        assert_verdicts(
-            &run("db-subnet-group-single-az", "", &s),
-            &[("lc-db-subnets", Pass)],
-        );
+        let one_zone = |s: &mut crate::inventory::Snapshot| {
+            let db = value(&mut inv(s).rds.instances)
+                .get_mut("lc-prod-db")
+                .unwrap();
+            db.subnet_group.as_mut().unwrap().subnets[1].availability_zone =
+                Some("eu-central-1a".into());
+        };
+        four_ways("db-subnet-group-single-az", "")
+            .pass(&[("lc-db-subnets", Pass)])
+            .fail(one_zone, &[("lc-db-subnets", Fail)])
+            .error(
+                |s| {
+                    inv(s).rds.instances =
+                        Observed::unavailable(denied(crate::inventory::rds::DESCRIBE_DB_INSTANCES))
+                },
+                &[("*", Error)],
+            )
+            .skipped(
+                |s| value(&mut inv(s).rds.instances).clear(),
+                &[("*", Skipped)],
+            );
         let mut s = compliant();
-        let db = value(&mut inv(&mut s).rds.instances)
-            .get_mut("lc-prod-db")
-            .unwrap();
-        db.subnet_group.as_mut().unwrap().subnets[1].availability_zone =
-            Some("eu-central-1a".into());
+        one_zone(&mut s);
         let f = run("db-subnet-group-single-az", "", &s);
-        assert_verdicts(&f, &[("lc-db-subnets", Fail)]);
         assert!(
             f[0].message
                 .contains("spans 1 availability zone (eu-central-1a)"),
             "{}",
             f[0].message
         );
-        let mut s = compliant();
-        inv(&mut s).rds.instances = Observed::unavailable(denied("rds:DescribeDBInstances"));
-        assert_verdicts(&run("db-subnet-group-single-az", "", &s), &[("*", Error)]);
-        let mut s = compliant();
-        value(&mut inv(&mut s).rds.instances).clear();
-        assert_verdicts(&run("db-subnet-group-single-az", "", &s), &[("*", Skipped)]);
     }
 
     #[test]

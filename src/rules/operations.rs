@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
+use crate::inventory::rds::DESCRIBE_DB_INSTANCES;
 use crate::inventory::repo::INFRASTRUCTURE_DOC;
 use crate::rule_params;
 use crate::rules::params::in_range;
@@ -153,14 +154,28 @@ mod tests {
     #[test]
     fn log_groups_exist_with_retention() {
         let rule = "log-group-without-retention";
-        assert_verdicts(&run(rule, "", &compliant()), &[("/ecs/lc-api", Pass)]);
+        let forever = |s: &mut crate::inventory::Snapshot| {
+            value(&mut inv(s).logs.log_groups)
+                .get_mut("/ecs/lc-api")
+                .unwrap()
+                .retention_days = None
+        };
+        four_ways(rule, "")
+            .pass(&[("/ecs/lc-api", Pass)])
+            .fail(forever, &[("/ecs/lc-api", Fail)])
+            .error(
+                |s| {
+                    inv(s).logs.log_groups = Observed::unavailable(denied("logs:DescribeLogGroups"))
+                },
+                &[("/ecs/lc-api", Error)],
+            )
+            .skipped(
+                |s| value(&mut inv(s).ecs.task_definitions).clear(),
+                &[("*", Skipped)],
+            );
         let mut s = compliant();
-        value(&mut inv(&mut s).logs.log_groups)
-            .get_mut("/ecs/lc-api")
-            .unwrap()
-            .retention_days = None;
+        forever(&mut s);
         let f = run(rule, "", &s);
-        assert_verdicts(&f, &[("/ecs/lc-api", Fail)]);
         assert!(
             f[0].message.contains("keeps logs for ever"),
             "{}",
@@ -169,12 +184,6 @@ mod tests {
         let mut s = compliant();
         value(&mut inv(&mut s).logs.log_groups).clear();
         assert!(run(rule, "", &s)[0].message.contains("does not exist"));
-        let mut s = compliant();
-        inv(&mut s).logs.log_groups = Observed::unavailable(denied("logs:DescribeLogGroups"));
-        assert_verdicts(&run(rule, "", &s), &[("/ecs/lc-api", Error)]);
-        let mut s = compliant();
-        value(&mut inv(&mut s).ecs.task_definitions).clear();
-        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
     }
 
     #[test]
@@ -754,19 +763,12 @@ rule_params! {
     }
 }
 
-fn seconds_between(earlier: &str, later: &str) -> Option<i64> {
-    use time::format_description::well_known::Rfc3339;
-    let a = time::OffsetDateTime::parse(earlier, &Rfc3339).ok()?;
-    let b = time::OffsetDateTime::parse(later, &Rfc3339).ok()?;
-    Some((b - a).whole_seconds())
-}
-
 impl Rule for RdsRestoreLagAboveRpo {
     type Params = RpoParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &RpoParams) {
         cx.threshold("rpo-minutes");
-        let as_of = cx.snap.collection.finished_at.clone();
+        let as_of = cx.snap.collection.finished_at;
         let regions: Vec<Region<'_>> = cx.regions().collect();
         for region in regions {
             let dbs = match region.db_instances(&None) {
@@ -781,12 +783,9 @@ impl Rule for RdsRestoreLagAboveRpo {
                     .resource("rds-db-instance", &db.id, region.name)
                     .name(Some(&db.id))
                     .arn(db.arn.clone());
-                let lag = db
-                    .latest_restorable_time
-                    .as_deref()
-                    .and_then(|t| seconds_between(t, &as_of));
+                let lag = db.latest_restorable_time.map(|t| as_of.seconds_since(t));
                 let ev = vec![Evidence::new(
-                    "rds:DescribeDBInstances",
+                    DESCRIBE_DB_INSTANCES,
                     serde_json::json!({ "latest_restorable_time": db.latest_restorable_time, "collected_at": as_of, "lag_seconds": lag }),
                     Some(format!("lag < {} minutes", p.rpo_minutes)),
                 )];
@@ -845,7 +844,7 @@ impl Rule for RdsBackupsNotInAnotherRegion {
 
     fn check(&self, cx: &mut Cx<'_>, p: &DrParams) {
         cx.threshold("max-copy-age-days");
-        let as_of = cx.snap.collection.finished_at.clone();
+        let as_of = cx.snap.collection.finished_at;
         let scanned: Vec<String> = cx.snap.regions.keys().cloned().collect();
         let regions: Vec<Region<'_>> = cx.regions().collect();
         for region in regions.iter().copied() {
@@ -888,9 +887,8 @@ impl Rule for RdsBackupsNotInAnotherRegion {
                                 })
                                 .filter(|s| {
                                     s.original_created_at
-                                        .as_deref()
-                                        .or(s.created_at.as_deref())
-                                        .and_then(|c| seconds_between(c, &as_of))
+                                        .or(s.created_at)
+                                        .map(|c| as_of.seconds_since(c))
                                         .is_some_and(|age| {
                                             age <= i64::from(p.max_copy_age_days) * 86_400
                                         })

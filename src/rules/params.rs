@@ -18,6 +18,8 @@ pub struct ParamDoc {
 }
 
 pub trait RuleParams: Sized + Send + Sync + 'static {
+    /// The keys a policy may set, as written there (`min-days`).
+    const KEYS: &'static [&'static str];
     /// Reads the parameters from a rule's table; problems are reported to the reader.
     fn read(r: &mut TableReader<'_, '_>) -> Self;
     fn docs() -> Vec<ParamDoc>;
@@ -57,6 +59,8 @@ macro_rules! rule_params {
         }
 
         impl $crate::rules::params::RuleParams for $name {
+            const KEYS: &'static [&'static str] = &[$($key),*];
+
             #[allow(unused_variables, unused_mut)]
             fn read(r: &mut $crate::input::reader::TableReader<'_, '_>) -> Self {
                 let d = Self::default();
@@ -242,6 +246,11 @@ mod tests {
                 "2:9 invalid `ports`: must not be empty"
             ]
         );
+    }
+
+    #[test]
+    fn the_key_list_is_every_key_in_order() {
+        assert_eq!(Demo::KEYS, ["min-days", "ports"]);
     }
 
     #[test]

@@ -746,20 +746,12 @@ rule_params! {
     }
 }
 
-/// Seconds between two RFC 3339 times, `later - earlier`.
-fn seconds_between(earlier: &str, later: &str) -> Option<i64> {
-    use time::format_description::well_known::Rfc3339;
-    let a = time::OffsetDateTime::parse(earlier, &Rfc3339).ok()?;
-    let b = time::OffsetDateTime::parse(later, &Rfc3339).ok()?;
-    Some((b - a).whole_seconds())
-}
-
 impl Rule for RdsManualSnapshotMissing {
     type Params = ManualSnapshotParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &ManualSnapshotParams) {
         cx.threshold("max-age-days");
-        let as_of = cx.snap.collection.finished_at.clone();
+        let as_of = cx.snap.collection.finished_at;
         each_instance(cx, &p.instances, |cx, region, db| {
             let r = db_ref(cx, region.name, db);
             let snaps = match region.inv.rds.snapshots.items() {
@@ -774,9 +766,8 @@ impl Rule for RdsManualSnapshotMissing {
             let newest = mine.first();
             let ids: Vec<&str> = mine.iter().map(|s| s.id.as_str()).collect();
             let age_days = newest
-                .and_then(|s| s.created_at.as_deref())
-                .and_then(|c| seconds_between(c, &as_of))
-                .map(|s| s / 86_400);
+                .and_then(|s| s.created_at)
+                .map(|c| as_of.seconds_since(c) / 86_400);
             let ev = vec![Evidence::new(
                 DESCRIBE_DB_SNAPSHOTS,
                 serde_json::json!({ "available_manual_snapshots": ids, "newest_age_days": age_days }),
@@ -1050,17 +1041,27 @@ mod tests {
         s
     }
 
-    /// pass on the compliant fixture, fail on `broken`, error when DescribeDBInstances is
-    /// denied, skipped with no instance.
+    /// The four cases of a rule on the one DB instance: fail once `broken`, error when
+    /// DescribeDBInstances is denied, skipped with no instance.
     #[track_caller]
-    fn four_ways(rule: &str, params: &str, broken: impl FnOnce(&mut DbInstance)) {
-        assert_verdicts(&run(rule, params, &compliant()), &[("lc-prod-db", Pass)]);
-        assert_verdicts(
-            &run(rule, params, &with_db(broken)),
-            &[("lc-prod-db", Fail)],
-        );
-        assert_verdicts(&run(rule, params, &rds_denied()), &[("*", Error)]);
-        assert_verdicts(&run(rule, params, &no_db()), &[("*", Skipped)]);
+    fn db_four_ways(rule: &str, params: &str, broken: impl FnOnce(&mut DbInstance)) {
+        four_ways(rule, params)
+            .pass(&[("lc-prod-db", Pass)])
+            .fail(|s| broken(db_of(s)), &[("lc-prod-db", Fail)])
+            .error(
+                |s| inv(s).rds.instances = Observed::unavailable(denied(DESCRIBE_DB_INSTANCES)),
+                &[("*", Error)],
+            )
+            .skipped(
+                |s| value(&mut inv(s).rds.instances).clear(),
+                &[("*", Skipped)],
+            );
+    }
+
+    fn db_of(s: &mut crate::inventory::Snapshot) -> &mut DbInstance {
+        value(&mut inv(s).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
     }
 
     #[test]
@@ -1105,7 +1106,7 @@ mod tests {
 
     #[test]
     fn instance_class_compares_vcpu_and_memory() {
-        four_ways("rds-instance-class-too-small", "", |d| {
+        db_four_ways("rds-instance-class-too-small", "", |d| {
             d.instance_class = "db.t3.micro".into()
         });
         assert_eq!(class_capacity("db.t3.small"), Some((2, 2.0)));
@@ -1156,14 +1157,14 @@ mod tests {
 
     #[test]
     fn boolean_properties() {
-        four_ways("rds-multi-az-disabled", "", |d| d.multi_az = false);
-        four_ways("rds-deletion-protection-disabled", "", |d| {
+        db_four_ways("rds-multi-az-disabled", "", |d| d.multi_az = false);
+        db_four_ways("rds-deletion-protection-disabled", "", |d| {
             d.deletion_protection = false
         });
-        four_ways("rds-publicly-accessible", "", |d| {
+        db_four_ways("rds-publicly-accessible", "", |d| {
             d.publicly_accessible = Some(true)
         });
-        four_ways("rds-storage-unencrypted", "", |d| {
+        db_four_ways("rds-storage-unencrypted", "", |d| {
             d.storage_encrypted = false
         });
         // Not reported is not "private".
@@ -1179,7 +1180,7 @@ mod tests {
 
     #[test]
     fn storage_size_type_and_autoscaling() {
-        four_ways("rds-storage-insufficient", "", |d| {
+        db_four_ways("rds-storage-insufficient", "", |d| {
             d.storage_type = Some("gp2".into())
         });
         let f = run(
@@ -1206,7 +1207,7 @@ mod tests {
 
     #[test]
     fn backup_retention() {
-        four_ways("rds-backup-retention-too-short", "", |d| {
+        db_four_ways("rds-backup-retention-too-short", "", |d| {
             d.backup_retention_days = 7
         });
         let f = run(
@@ -1224,7 +1225,7 @@ mod tests {
 
     #[test]
     fn parameter_group() {
-        four_ways("rds-parameter-group-misconfigured", "", |d| {
+        db_four_ways("rds-parameter-group-misconfigured", "", |d| {
             d.parameter_groups.clear()
         });
         let mut s = compliant();
@@ -1363,7 +1364,7 @@ mod tests {
 
     #[test]
     fn enhanced_monitoring() {
-        four_ways("rds-enhanced-monitoring-disabled", "", |d| {
+        db_four_ways("rds-enhanced-monitoring-disabled", "", |d| {
             d.monitoring_interval = 0
         });
         assert_verdicts(

@@ -299,32 +299,38 @@ mod tests {
     #[test]
     fn secrets_rotate_unless_exempt() {
         let rule = "secret-rotation-disabled";
-        assert_verdicts(
-            &run(rule, "", &compliant()),
-            &[
+        let stop_two = |s: &mut crate::inventory::Snapshot| {
+            let secrets = value(&mut inv(s).secrets.secrets);
+            secrets
+                .get_mut("prod/LTC_SECRET_KEY")
+                .unwrap()
+                .rotation_enabled = None;
+            secrets
+                .get_mut("prod/DATABASE_URL")
+                .unwrap()
+                .rotation_enabled = Some(false);
+        };
+        four_ways(rule, "")
+            .pass(&[
                 ("prod/DATABASE_URL", Pass),
                 ("prod/LTC_SECRET_KEY", Pass),
                 ("prod/db/password", Pass),
-            ],
-        );
+            ])
+            .fail(
+                stop_two,
+                &[
+                    ("prod/DATABASE_URL", Fail),
+                    ("prod/LTC_SECRET_KEY", Fail),
+                    ("prod/db/password", Pass),
+                ],
+            )
+            .error(|s| *s = secrets_denied(), &[("*", Error)])
+            .skipped(
+                |s| value(&mut inv(s).secrets.secrets).clear(),
+                &[("*", Skipped)],
+            );
         let mut s = compliant();
-        let secrets = value(&mut inv(&mut s).secrets.secrets);
-        secrets
-            .get_mut("prod/LTC_SECRET_KEY")
-            .unwrap()
-            .rotation_enabled = None;
-        secrets
-            .get_mut("prod/DATABASE_URL")
-            .unwrap()
-            .rotation_enabled = Some(false);
-        assert_verdicts(
-            &run(rule, "", &s),
-            &[
-                ("prod/DATABASE_URL", Fail),
-                ("prod/LTC_SECRET_KEY", Fail),
-                ("prod/db/password", Pass),
-            ],
-        );
+        stop_two(&mut s);
         assert_verdicts(
             &run(rule, "exempt = [\"prod/LTC_*\"]", &s),
             &[
@@ -333,9 +339,5 @@ mod tests {
                 ("prod/db/password", Pass),
             ],
         );
-        assert_verdicts(&run(rule, "", &secrets_denied()), &[("*", Error)]);
-        let mut s = compliant();
-        value(&mut inv(&mut s).secrets.secrets).clear();
-        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
     }
 }

@@ -883,26 +883,25 @@ mod tests {
 
     #[test]
     fn open_to_world_exempts_only_the_alb() {
-        let s = compliant();
-        assert_verdicts(
-            &run("sg-open-to-world", "", &s),
-            &[("sg-alb", Pass), ("sg-api", Pass), ("sg-db", Pass)],
-        );
-        let mut s = compliant();
-        ingress(&mut s, "sg-api").push(perm("tcp", 8000, 8000, &[cidr("::/0")]));
-        let f = run("sg-open-to-world", "", &s);
-        assert_verdicts(&f, &[("sg-alb", Pass), ("sg-api", Fail), ("sg-db", Pass)]);
-        // Unreadable load balancers: the ALB's group cannot be told apart from the others.
-        let mut s = compliant();
-        inv(&mut s).elbv2.load_balancers =
-            Observed::unavailable(denied("elasticloadbalancing:DescribeLoadBalancers"));
-        assert_verdicts(
-            &run("sg-open-to-world", "", &s),
-            &[("sg-alb", Error), ("sg-api", Pass), ("sg-db", Pass)],
-        );
-        let mut s = compliant();
-        value(&mut inv(&mut s).ec2.security_groups).clear();
-        assert_verdicts(&run("sg-open-to-world", "", &s), &[("*", Skipped)]);
+        four_ways("sg-open-to-world", "")
+            .pass(&[("sg-alb", Pass), ("sg-api", Pass), ("sg-db", Pass)])
+            .fail(
+                |s| ingress(s, "sg-api").push(perm("tcp", 8000, 8000, &[cidr("::/0")])),
+                &[("sg-alb", Pass), ("sg-api", Fail), ("sg-db", Pass)],
+            )
+            // Unreadable load balancers: the ALB's group cannot be told apart from the others.
+            .error(
+                |s| {
+                    inv(s).elbv2.load_balancers = Observed::unavailable(denied(
+                        crate::inventory::elbv2::DESCRIBE_LOAD_BALANCERS,
+                    ))
+                },
+                &[("sg-alb", Error), ("sg-api", Pass), ("sg-db", Pass)],
+            )
+            .skipped(
+                |s| value(&mut inv(s).ec2.security_groups).clear(),
+                &[("*", Skipped)],
+            );
     }
 
     #[test]

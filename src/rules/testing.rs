@@ -1,940 +1,12 @@
-//! Test fixtures for rules: a compliant LifetimeCircle environment that each rule's tests
-//! break one piece at a time, and a runner that reads the rule's parameters through the
-//! real policy loader.
+//! Test helpers for rules: a runner that reads a rule's parameters through the real policy
+//! loader, compact assertions, and the four cases every rule is tested in. The fixtures
+//! themselves are in [`crate::inventory::testing`], re-exported here.
 
-use std::collections::BTreeMap;
+pub use crate::inventory::testing::*;
 
 use crate::finding::{Finding, Status};
-use crate::inventory::ec2::*;
-use crate::inventory::ecr::{Ecr, Image, Repository};
-use crate::inventory::ecs::*;
-use crate::inventory::elbv2::*;
-use crate::inventory::iam::{AttachedPolicy, Iam, ManagedPolicy, Role};
-use crate::inventory::logs::{LogGroup, Logs};
-use crate::inventory::rds::*;
-use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy};
-use crate::inventory::secrets::{Secret, Secrets};
-use crate::inventory::*;
+use crate::inventory::Snapshot;
 use crate::policy::{self, PolicySource};
-
-pub const REGION: &str = "eu-central-1";
-pub const ACCOUNT: &str = "123456789012";
-
-/// A way to break one fixture, for table-driven fail cases.
-pub type Break<T> = fn(&mut T);
-
-pub fn present<T>(v: T) -> Observed<T> {
-    Observed::present(v)
-}
-
-pub fn denied(source: &str) -> CollectError {
-    CollectError {
-        source: source.into(),
-        region: Some(REGION.into()),
-        kind: ErrorKind::AccessDenied,
-        message: "AccessDenied: not authorized".into(),
-    }
-}
-
-pub fn keyed<T>(items: Vec<(&str, T)>) -> BTreeMap<String, T> {
-    items.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
-pub fn perm(protocol: &str, from: i32, to: i32, sources: &[Peer]) -> Permission {
-    Permission {
-        protocol: protocol.into(),
-        from_port: if protocol == "-1" { None } else { Some(from) },
-        to_port: if protocol == "-1" { None } else { Some(to) },
-        sources: sources.to_vec(),
-    }
-}
-
-pub fn cidr(c: &str) -> Peer {
-    Peer::Cidr(c.into())
-}
-
-pub fn group(g: &str) -> Peer {
-    Peer::Group(g.into())
-}
-
-pub fn all_egress() -> Vec<Permission> {
-    vec![perm("-1", 0, 0, &[cidr("0.0.0.0/0")])]
-}
-
-pub fn sg(id: &str, name: &str, ingress: Vec<Permission>) -> SecurityGroup {
-    SecurityGroup {
-        id: id.into(),
-        name: name.into(),
-        vpc_id: Some("vpc-prod".into()),
-        description: None,
-        ingress,
-        egress: all_egress(),
-        tags: BTreeMap::new(),
-    }
-}
-
-fn subnet(id: &str, az: &str, public_ip: bool) -> Subnet {
-    Subnet {
-        id: id.into(),
-        vpc_id: "vpc-prod".into(),
-        availability_zone: az.into(),
-        cidr: None,
-        map_public_ip_on_launch: public_ip,
-        tags: BTreeMap::new(),
-    }
-}
-
-pub fn route(dest: &str, target: &str) -> Route {
-    Route {
-        destination: dest.into(),
-        target: target.into(),
-        state: Some("active".into()),
-    }
-}
-
-fn table(id: &str, main: bool, subnets: &[&str], routes: Vec<Route>) -> RouteTable {
-    RouteTable {
-        id: id.into(),
-        vpc_id: "vpc-prod".into(),
-        main,
-        subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
-        routes,
-    }
-}
-
-pub fn db(id: &str) -> DbInstance {
-    DbInstance {
-        id: id.into(),
-        arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}")),
-        engine: "postgres".into(),
-        engine_version: Some("16.3".into()),
-        instance_class: "db.t3.medium".into(),
-        status: Some("available".into()),
-        multi_az: true,
-        allocated_storage_gb: 100,
-        max_allocated_storage_gb: Some(200),
-        storage_type: Some("gp3".into()),
-        storage_encrypted: true,
-        deletion_protection: true,
-        backup_retention_days: 30,
-        monitoring_interval: 60,
-        monitoring_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/rds-monitoring")),
-        publicly_accessible: Some(false),
-        endpoint: Some(format!("{id}.example.{REGION}.rds.amazonaws.com:5432")),
-        vpc_id: Some("vpc-prod".into()),
-        subnet_group: Some(DbSubnetGroup {
-            name: "lc-db-subnets".into(),
-            vpc_id: Some("vpc-prod".into()),
-            subnets: vec![
-                DbSubnet {
-                    subnet_id: "subnet-db-a".into(),
-                    availability_zone: Some("eu-central-1a".into()),
-                },
-                DbSubnet {
-                    subnet_id: "subnet-db-b".into(),
-                    availability_zone: Some("eu-central-1b".into()),
-                },
-            ],
-        }),
-        security_groups: vec!["sg-db".into()],
-        parameter_groups: vec![ParameterGroupRef {
-            name: "lc-pg16".into(),
-            apply_status: Some("in-sync".into()),
-        }],
-        master_user_secret_arn: None,
-        // Collected at 10:00:01: five minutes of restore lag.
-        latest_restorable_time: Some("2026-11-28T09:55:01Z".into()),
-        backup_replications: vec![format!(
-            "arn:aws:rds:eu-west-1:{ACCOUNT}:auto-backup:ab-{id}"
-        )],
-        tags: BTreeMap::new(),
-    }
-}
-
-pub fn db_snapshot(id: &str, instance: &str) -> DbSnapshot {
-    DbSnapshot {
-        id: id.into(),
-        arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{id}")),
-        instance_id: instance.into(),
-        snapshot_type: Some("manual".into()),
-        status: Some("available".into()),
-        encrypted: true,
-        created_at: Some("2026-11-20T10:00:00Z".into()),
-        source_region: None,
-        original_created_at: None,
-        attributes: present(keyed(vec![("restore", vec![])])),
-    }
-}
-
-pub fn parameters(pairs: &[(&str, &str)]) -> Observed<BTreeMap<String, Parameter>> {
-    present(
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    Parameter {
-                        value: Some(v.to_string()),
-                        source: Some("user".into()),
-                    },
-                )
-            })
-            .collect(),
-    )
-}
-
-fn trust(service: &str) -> Observed<serde_json::Value> {
-    present(serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    ]}))
-}
-
-pub fn role(
-    name: &str,
-    trust: Observed<serde_json::Value>,
-    attached: &[&str],
-    inline: serde_json::Value,
-) -> (String, Role) {
-    (
-        name.to_string(),
-        Role {
-            name: name.into(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
-            trust,
-            attached: attached
-                .iter()
-                .map(|a| AttachedPolicy {
-                    name: a.rsplit('/').next().unwrap().into(),
-                    arn: a.to_string(),
-                })
-                .collect(),
-            inline: if inline.is_null() {
-                BTreeMap::new()
-            } else {
-                keyed(vec![("app", present(inline))])
-            },
-        },
-    )
-}
-
-pub const EXEC_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
-
-/// IAM as planned: the execution role with AWS's managed policy, a task role scoped to its
-/// bucket and secrets, and a CI role that can push to the two repositories.
-pub fn iam() -> Iam {
-    let exec_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
-        "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
-        "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]});
-    let task_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::lifetimecircle-frontend/*"},
-        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [
-            format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/LTC_SECRET_KEY-*"),
-            format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/DATABASE_URL-*")]}
-    ]});
-    let ci_doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-        {"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload", "ecr:BatchCheckLayerAvailability"],
-         "Resource": format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/lifetimecircle-*")}
-    ]});
-    Iam {
-        roles: present(
-            vec![
-                role(
-                    "lc-exec",
-                    trust("ecs-tasks.amazonaws.com"),
-                    &[EXEC_POLICY],
-                    serde_json::Value::Null,
-                ),
-                role("lc-task", trust("ecs-tasks.amazonaws.com"), &[], task_doc),
-                role(
-                    "lifetimecircle-ci",
-                    trust("codebuild.amazonaws.com"),
-                    &[],
-                    ci_doc,
-                ),
-            ]
-            .into_iter()
-            .collect(),
-        ),
-        users: present(BTreeMap::new()),
-        groups: present(BTreeMap::new()),
-        policies: present(keyed(vec![(
-            EXEC_POLICY,
-            ManagedPolicy {
-                arn: EXEC_POLICY.into(),
-                name: "AmazonECSTaskExecutionRolePolicy".into(),
-                default_version: Some("v1".into()),
-                document: present(exec_doc),
-            },
-        )])),
-    }
-}
-
-fn ecr() -> Ecr {
-    let repo = |name: &str| Repository {
-        name: name.into(),
-        arn: format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"),
-        uri: None,
-        tag_mutability: Some("IMMUTABLE".into()),
-        scan_on_push: Some(true),
-        lifecycle_policy: present(
-            serde_json::json!({"rules": [{"rulePriority": 1, "selection":
-            {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
-            "action": {"type": "expire"}}]}),
-        ),
-        images: present(vec![Image {
-            pushed_at: Some("2026-11-27T12:00:00Z".into()),
-            tags: vec!["rc-2026-11-27".into(), "latest".into()],
-        }]),
-    };
-    Ecr {
-        repositories: present(keyed(vec![
-            ("lifetimecircle-api", repo("lifetimecircle-api")),
-            ("lifetimecircle-web", repo("lifetimecircle-web")),
-        ])),
-    }
-}
-
-fn secrets() -> Secrets {
-    let secret = |name: &str| Secret {
-        name: name.into(),
-        arn: Some(format!(
-            "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
-        )),
-        rotation_enabled: Some(true),
-        rotation_days: Some(30),
-        last_rotated: None,
-        owning_service: None,
-    };
-    Secrets {
-        secrets: present(keyed(vec![
-            ("prod/db/password", secret("prod/db/password")),
-            ("prod/LTC_SECRET_KEY", secret("prod/LTC_SECRET_KEY")),
-            ("prod/DATABASE_URL", secret("prod/DATABASE_URL")),
-        ])),
-    }
-}
-
-fn scaling() -> Scaling {
-    Scaling {
-        targets: present(keyed(vec![(
-            "service/lc-prod/api",
-            ScalableTarget {
-                resource_id: "service/lc-prod/api".into(),
-                dimension: "ecs:service:DesiredCount".into(),
-                min_capacity: 2,
-                max_capacity: 10,
-            },
-        )])),
-        policies: present(vec![ScalingPolicy {
-            name: "cpu70".into(),
-            resource_id: "service/lc-prod/api".into(),
-            policy_type: "TargetTrackingScaling".into(),
-            target_value: Some(70.0),
-            metric: Some("ECSServiceAverageCPUUtilization".into()),
-        }]),
-    }
-}
-
-fn logs() -> Logs {
-    Logs {
-        log_groups: present(keyed(vec![(
-            "/ecs/lc-api",
-            LogGroup {
-                name: "/ecs/lc-api".into(),
-                arn: Some(format!(
-                    "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/lc-api:*"
-                )),
-                retention_days: Some(30),
-            },
-        )])),
-    }
-}
-
-/// The planned environment, compliant with every network, SG and RDS control.
-pub fn compliant() -> Snapshot {
-    let ec2 = Ec2 {
-        vpcs: present(keyed(vec![(
-            "vpc-prod",
-            Vpc {
-                id: "vpc-prod".into(),
-                cidr_blocks: vec!["10.0.0.0/16".into()],
-                ipv6_cidr_blocks: vec![],
-                is_default: false,
-                state: Some("available".into()),
-                tags: keyed(vec![("Name", "lc-prod".to_string())]),
-            },
-        )])),
-        subnets: present(keyed(vec![
-            (
-                "subnet-pub-a",
-                subnet("subnet-pub-a", "eu-central-1a", true),
-            ),
-            (
-                "subnet-pub-b",
-                subnet("subnet-pub-b", "eu-central-1b", true),
-            ),
-            (
-                "subnet-app-a",
-                subnet("subnet-app-a", "eu-central-1a", false),
-            ),
-            (
-                "subnet-app-b",
-                subnet("subnet-app-b", "eu-central-1b", false),
-            ),
-            ("subnet-db-a", subnet("subnet-db-a", "eu-central-1a", false)),
-            ("subnet-db-b", subnet("subnet-db-b", "eu-central-1b", false)),
-        ])),
-        route_tables: present(keyed(vec![
-            (
-                "rtb-main",
-                table("rtb-main", true, &[], vec![route("10.0.0.0/16", "local")]),
-            ),
-            (
-                "rtb-public",
-                table(
-                    "rtb-public",
-                    false,
-                    &["subnet-pub-a", "subnet-pub-b"],
-                    vec![
-                        route("10.0.0.0/16", "local"),
-                        route("0.0.0.0/0", "igw-prod"),
-                    ],
-                ),
-            ),
-            (
-                "rtb-app",
-                table(
-                    "rtb-app",
-                    false,
-                    &["subnet-app-a", "subnet-app-b"],
-                    vec![
-                        route("10.0.0.0/16", "local"),
-                        route("0.0.0.0/0", "nat-prod"),
-                    ],
-                ),
-            ),
-            (
-                "rtb-db",
-                table(
-                    "rtb-db",
-                    false,
-                    &["subnet-db-a", "subnet-db-b"],
-                    vec![route("10.0.0.0/16", "local")],
-                ),
-            ),
-        ])),
-        internet_gateways: present(keyed(vec![(
-            "igw-prod",
-            InternetGateway {
-                id: "igw-prod".into(),
-                attachments: vec![GatewayAttachment {
-                    vpc_id: "vpc-prod".into(),
-                    state: Some("available".into()),
-                }],
-                tags: BTreeMap::new(),
-            },
-        )])),
-        nat_gateways: present(keyed(vec![(
-            "nat-prod",
-            NatGateway {
-                id: "nat-prod".into(),
-                vpc_id: Some("vpc-prod".into()),
-                subnet_id: Some("subnet-pub-a".into()),
-                state: Some("available".into()),
-                connectivity_type: Some("public".into()),
-                tags: BTreeMap::new(),
-            },
-        )])),
-        security_groups: present(keyed(vec![
-            (
-                "sg-alb",
-                sg(
-                    "sg-alb",
-                    "lc-alb",
-                    vec![
-                        perm("tcp", 80, 80, &[cidr("0.0.0.0/0"), cidr("::/0")]),
-                        perm("tcp", 443, 443, &[cidr("0.0.0.0/0"), cidr("::/0")]),
-                    ],
-                ),
-            ),
-            (
-                "sg-api",
-                sg(
-                    "sg-api",
-                    "lc-api",
-                    vec![perm("tcp", 8000, 8000, &[group("sg-alb")])],
-                ),
-            ),
-            (
-                "sg-db",
-                sg(
-                    "sg-db",
-                    "lc-db",
-                    vec![perm("tcp", 5432, 5432, &[group("sg-api")])],
-                ),
-            ),
-        ])),
-        prefix_lists: present(BTreeMap::new()),
-    };
-    let elbv2 = Elbv2 {
-        load_balancers: present(keyed(vec![(
-            "arn:alb",
-            LoadBalancer {
-                arn: "arn:alb".into(),
-                name: "lc-alb".into(),
-                lb_type: "application".into(),
-                scheme: "internet-facing".into(),
-                vpc_id: Some("vpc-prod".into()),
-                dns_name: Some("lc-alb-1.eu-central-1.elb.amazonaws.com".into()),
-                state: Some("active".into()),
-                security_groups: vec!["sg-alb".into()],
-                subnets: vec![
-                    LbSubnet {
-                        subnet_id: "subnet-pub-a".into(),
-                        availability_zone: "eu-central-1a".into(),
-                    },
-                    LbSubnet {
-                        subnet_id: "subnet-pub-b".into(),
-                        availability_zone: "eu-central-1b".into(),
-                    },
-                ],
-                listeners: present(listeners()),
-            },
-        )])),
-        ssl_policies: present(keyed(vec![(
-            "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            vec!["TLSv1.2".to_string(), "TLSv1.3".to_string()],
-        )])),
-    };
-    let ecs = Ecs {
-        clusters: present(keyed(vec![(
-            "arn:cluster",
-            Cluster {
-                arn: "arn:cluster".into(),
-                name: "lc-prod".into(),
-                services: present(keyed(vec![(
-                    "arn:svc-api",
-                    EcsService {
-                        arn: "arn:svc-api".into(),
-                        name: "api".into(),
-                        cluster_arn: "arn:cluster".into(),
-                        status: Some("ACTIVE".into()),
-                        launch_type: Some("FARGATE".into()),
-                        network: Some(AwsVpcConfig {
-                            subnets: vec!["subnet-app-a".into(), "subnet-app-b".into()],
-                            security_groups: vec!["sg-api".into()],
-                            assign_public_ip: false,
-                        }),
-                        task_definition: Some("arn:td-api".into()),
-                    },
-                )])),
-            },
-        )])),
-        task_definitions: present(keyed(vec![(
-            "arn:td-api",
-            TaskDefinition {
-                arn: "arn:td-api".into(),
-                family: "lc-api".into(),
-                execution_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/lc-exec")),
-                task_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/service/lc-task")),
-                log_groups: vec![LogTarget {
-                    container: "api".into(),
-                    group: "/ecs/lc-api".into(),
-                    region: Some(REGION.into()),
-                }],
-            },
-        )])),
-    };
-    let rds = Rds {
-        instances: present(keyed(vec![("lc-prod-db", db("lc-prod-db"))])),
-        parameter_groups: present(keyed(vec![(
-            "lc-pg16",
-            ParameterGroup {
-                name: "lc-pg16".into(),
-                parameters: parameters(&[
-                    ("max_connections", "200"),
-                    ("shared_preload_libraries", "pg_stat_statements"),
-                ]),
-            },
-        )])),
-        snapshots: present(keyed(vec![(
-            "lc-prod-db-manual",
-            db_snapshot("lc-prod-db-manual", "lc-prod-db"),
-        )])),
-    };
-    Snapshot {
-        schema: SNAPSHOT_SCHEMA.into(),
-        tool: ToolInfo::current(),
-        collection: CollectionInfo {
-            started_at: "2026-11-28T10:00:00Z".into(),
-            finished_at: "2026-11-28T10:00:01Z".into(),
-            account: Some(ACCOUNT.into()),
-            regions: vec![REGION.into()],
-            endpoint_url: None,
-            aws: true,
-        },
-        regions: keyed(vec![(
-            REGION,
-            RegionInventory {
-                ec2,
-                elbv2,
-                ecs,
-                rds,
-                ecr: ecr(),
-                secrets: secrets(),
-                scaling: scaling(),
-                logs: logs(),
-                acm: acm(),
-            },
-        )]),
-        iam: iam(),
-        route53: route53(),
-        errors: vec![],
-        repository: None,
-        probes: Some(probes()),
-    }
-}
-
-/// A repository whose deploy files and handoff document are what the checklist wants.
-pub fn repository() -> crate::inventory::repo::Repository {
-    use crate::inventory::repo::*;
-    let doc = "VPC vpc-prod: see below.\nALB lc-alb-1.eu-central-1.elb.amazonaws.com\nDB lc-prod-db.example.eu-central-1.rds.amazonaws.com\n";
-    let mut ids = crate::collect::repo::named_ids(doc);
-    // The fixture's ids are not AWS-shaped; name the VPC as a real document would.
-    ids.ids.insert("vpc-prod".into(), 1);
-    Repository {
-        path: "app".into(),
-        infrastructure_doc: present(ids),
-        deploy_script: present(FileFacts { executable: true }),
-        deploy_workflow: present(WorkflowFacts {
-            credentials: vec![],
-            uses_oidc_role: true,
-        }),
-    }
-}
-
-pub const DOMAIN: &str = "lifetimecircle.de";
-pub const ALB_DNS: &str = "lc-alb-1.eu-central-1.elb.amazonaws.com";
-pub const CERT: &str = "arn:aws:acm:eu-central-1:123456789012:certificate/app";
-pub const ZONE: &str = "Z0LC";
-pub const NAME_SERVERS: [&str; 2] = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"];
-
-fn rrset(name: &str, rtype: &str, values: &[&str]) -> crate::inventory::route53::RecordSet {
-    crate::inventory::route53::RecordSet {
-        name: name.into(),
-        rtype: rtype.into(),
-        ttl: Some(300),
-        values: values.iter().map(|v| v.to_string()).collect(),
-        alias: None,
-        set_identifier: None,
-    }
-}
-
-/// Route 53: the public zone with app (alias to the ALB), www (CNAME to app), the SPF
-/// record and the certificate's validation record.
-pub fn route53() -> crate::inventory::route53::Route53 {
-    use crate::inventory::route53::*;
-    let mut app = rrset("app.lifetimecircle.de", "A", &[]);
-    app.alias = Some(AliasTarget {
-        hosted_zone_id: "Z215JYRZR1TBD5".into(),
-        dns_name: format!("dualstack.{ALB_DNS}"),
-        evaluate_target_health: true,
-    });
-    Route53 {
-        zones: present(keyed(vec![(
-            ZONE,
-            HostedZone {
-                id: ZONE.into(),
-                name: DOMAIN.into(),
-                private: false,
-                record_count: Some(5),
-                name_servers: Some(present(
-                    NAME_SERVERS.iter().map(|n| n.to_string()).collect(),
-                )),
-                records: Some(present(vec![
-                    rrset(DOMAIN, "NS", &NAME_SERVERS),
-                    rrset(DOMAIN, "TXT", &["\"v=spf1 include:amazonses.com -all\""]),
-                    app,
-                    rrset("www.lifetimecircle.de", "CNAME", &["app.lifetimecircle.de"]),
-                    rrset(
-                        "_v1.app.lifetimecircle.de",
-                        "CNAME",
-                        &["_v1.acm-validations.aws."],
-                    ),
-                ])),
-            },
-        )])),
-    }
-}
-
-/// ACM: one issued, DNS-validated certificate for app and www, on the ALB.
-pub fn acm() -> crate::inventory::acm::Acm {
-    use crate::inventory::acm::*;
-    let validation = |d: &str| DomainValidation {
-        domain: d.into(),
-        method: Some("DNS".into()),
-        status: Some("SUCCESS".into()),
-        record: Some(ValidationRecord {
-            name: "_v1.app.lifetimecircle.de".into(),
-            rtype: "CNAME".into(),
-            value: "_v1.acm-validations.aws".into(),
-        }),
-    };
-    Acm {
-        certificates: present(keyed(vec![(
-            CERT,
-            Certificate {
-                arn: CERT.into(),
-                domain_name: "app.lifetimecircle.de".into(),
-                status: "ISSUED".into(),
-                cert_type: "AMAZON_ISSUED".into(),
-                key_algorithm: Some("RSA_2048".into()),
-                not_before: Some("2026-06-01T00:00:00Z".into()),
-                not_after: Some("2027-06-01T00:00:00Z".into()),
-                renewal_eligibility: Some("ELIGIBLE".into()),
-                detail: present(CertificateDetail {
-                    names: vec![
-                        "app.lifetimecircle.de".into(),
-                        "www.lifetimecircle.de".into(),
-                    ],
-                    serial: Some("0a:1b:2c".into()),
-                    in_use_by: vec!["arn:alb".into()],
-                    validation: vec![
-                        validation("app.lifetimecircle.de"),
-                        validation("www.lifetimecircle.de"),
-                    ],
-                }),
-            },
-        )])),
-    }
-}
-
-/// The ALB's listeners: HTTP 80 redirecting with a 301, HTTPS 443 with the certificate.
-pub fn listeners() -> Vec<Listener> {
-    vec![
-        Listener {
-            arn: "arn:listener-80".into(),
-            port: Some(80),
-            protocol: Some("HTTP".into()),
-            ssl_policy: None,
-            default_actions: vec![Action {
-                action_type: "redirect".into(),
-                order: Some(1),
-                redirect: Some(Redirect {
-                    protocol: Some("HTTPS".into()),
-                    port: Some("443".into()),
-                    host: Some("#{host}".into()),
-                    path: Some("/#{path}".into()),
-                    query: Some("#{query}".into()),
-                    status_code: Some("HTTP_301".into()),
-                }),
-                fixed_status: None,
-            }],
-            certificates: None,
-            rules: Some(present(vec![])),
-        },
-        Listener {
-            arn: "arn:listener-443".into(),
-            port: Some(443),
-            protocol: Some("HTTPS".into()),
-            ssl_policy: Some("ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
-            default_actions: vec![Action {
-                action_type: "forward".into(),
-                order: Some(1),
-                redirect: None,
-                fixed_status: None,
-            }],
-            certificates: Some(present(vec![ListenerCertificate {
-                arn: CERT.into(),
-                is_default: true,
-            }])),
-            rules: None,
-        },
-    ]
-}
-
-fn answer(records: &[&str], cnames: &[&str]) -> Observed<crate::inventory::probe::DnsAnswer> {
-    present(crate::inventory::probe::DnsAnswer {
-        rcode: "NOERROR".into(),
-        records: records.iter().map(|r| r.to_string()).collect(),
-        cnames: cnames.iter().map(|r| r.to_string()).collect(),
-    })
-}
-
-pub fn nxdomain() -> Observed<crate::inventory::probe::DnsAnswer> {
-    present(crate::inventory::probe::DnsAnswer {
-        rcode: "NXDOMAIN".into(),
-        records: vec![],
-        cnames: vec![],
-    })
-}
-
-/// A served certificate like the ACM one.
-pub fn served_cert() -> crate::inventory::probe::ServedCertificate {
-    crate::inventory::probe::ServedCertificate {
-        subject: "CN=app.lifetimecircle.de".into(),
-        issuer: "CN=Amazon RSA 2048 M02, O=Amazon, C=US".into(),
-        serial: "0a:1b:2c".into(),
-        not_before: "2026-06-01T00:00:00Z".into(),
-        not_after: "2027-06-01T00:00:00Z".into(),
-        dns_names: vec![
-            "app.lifetimecircle.de".into(),
-            "www.lifetimecircle.de".into(),
-        ],
-        sha256: "AA:BB".into(),
-        self_signed: false,
-        chain_length: 2,
-    }
-}
-
-pub fn tls_ok() -> crate::inventory::probe::TlsResult {
-    crate::inventory::probe::TlsResult {
-        name_not_found: false,
-        address: Some("203.0.113.10:443".into()),
-        failure: None,
-        protocol: Some("TLSv1.3".into()),
-        cipher_suite: Some("TLS13_AES_128_GCM_SHA256".into()),
-        verify_error: None,
-        certificate: Some(served_cert()),
-    }
-}
-
-pub fn hop(url: &str, status: u16, location: Option<&str>) -> crate::inventory::probe::HttpHop {
-    crate::inventory::probe::HttpHop {
-        url: url.into(),
-        status,
-        location: location.map(str::to_string),
-        hsts: url
-            .starts_with("https")
-            .then(|| "max-age=31536000".to_string()),
-    }
-}
-
-pub fn chain(
-    hops: Vec<crate::inventory::probe::HttpHop>,
-) -> Observed<crate::inventory::probe::HttpChain> {
-    present(crate::inventory::probe::HttpChain {
-        name_not_found: false,
-        hops,
-        failure: None,
-    })
-}
-
-pub const REDIRECT_PATH: &str = "/infraverify/redirect-check?probe=1";
-
-/// What the live probes see of the compliant environment: app and www resolve to the
-/// ALB, the handshakes verify, http redirects with a 301, the health check answers 200;
-/// api. is not in DNS.
-pub fn probes() -> crate::inventory::probe::Probes {
-    use crate::inventory::probe::*;
-    let mut p = Probes::default();
-    let alb = ["203.0.113.10", "203.0.113.11"];
-    p.dns
-        .insert(dns_key(DOMAIN, RecordType::Ns), answer(&NAME_SERVERS, &[]));
-    p.dns.insert(
-        dns_key(DOMAIN, RecordType::Txt),
-        answer(&["v=spf1 include:amazonses.com -all"], &[]),
-    );
-    p.dns
-        .insert(dns_key(ALB_DNS, RecordType::A), answer(&alb, &[]));
-    p.dns
-        .insert(dns_key(ALB_DNS, RecordType::Aaaa), answer(&[], &[]));
-    p.dns.insert(
-        dns_key("app.lifetimecircle.de", RecordType::A),
-        answer(&alb, &[]),
-    );
-    p.dns.insert(
-        dns_key("app.lifetimecircle.de", RecordType::Aaaa),
-        answer(&[], &[]),
-    );
-    p.dns.insert(
-        dns_key("www.lifetimecircle.de", RecordType::A),
-        answer(
-            &["203.0.113.10"],
-            &["www.lifetimecircle.de -> app.lifetimecircle.de"],
-        ),
-    );
-    p.dns.insert(
-        dns_key("www.lifetimecircle.de", RecordType::Aaaa),
-        answer(&[], &[]),
-    );
-    p.dns
-        .insert(dns_key("api.lifetimecircle.de", RecordType::A), nxdomain());
-    p.dns.insert(
-        dns_key("api.lifetimecircle.de", RecordType::Aaaa),
-        nxdomain(),
-    );
-    for h in ["app.lifetimecircle.de", "www.lifetimecircle.de"] {
-        p.tls.insert(tls_key(h, 443), present(tls_ok()));
-        p.http.insert(
-            format!("http://{h}/"),
-            chain(vec![
-                hop(&format!("http://{h}/"), 301, Some(&format!("https://{h}/"))),
-                hop(&format!("https://{h}/"), 200, None),
-            ]),
-        );
-        let below = format!("http://{h}{REDIRECT_PATH}");
-        let target = format!("https://{h}{REDIRECT_PATH}");
-        p.http.insert(
-            below.clone(),
-            chain(vec![
-                hop(&below, 301, Some(&target)),
-                hop(&target, 404, None),
-            ]),
-        );
-    }
-    p.tls.insert(
-        tls_key("api.lifetimecircle.de", 443),
-        present(TlsResult {
-            name_not_found: true,
-            failure: Some("api.lifetimecircle.de does not exist in DNS (NXDOMAIN)".into()),
-            ..TlsResult::default()
-        }),
-    );
-    for url in [
-        "http://api.lifetimecircle.de/".to_string(),
-        format!("http://api.lifetimecircle.de{REDIRECT_PATH}"),
-    ] {
-        p.http.insert(
-            url.clone(),
-            present(HttpChain {
-                name_not_found: true,
-                hops: vec![],
-                failure: Some(format!(
-                    "{url}: api.lifetimecircle.de does not exist in DNS (NXDOMAIN)"
-                )),
-            }),
-        );
-    }
-    let health = "https://app.lifetimecircle.de/api/health";
-    p.http
-        .insert(health.into(), chain(vec![hop(health, 200, None)]));
-    p
-}
-
-/// The compliant environment with [`repository`], changed by `f`.
-pub fn with_repo(f: impl FnOnce(&mut crate::inventory::repo::Repository)) -> Snapshot {
-    let mut s = compliant();
-    let mut r = repository();
-    f(&mut r);
-    s.repository = Some(r);
-    s
-}
-
-/// The single region's inventory, to break.
-pub fn inv(s: &mut Snapshot) -> &mut RegionInventory {
-    s.regions.get_mut(REGION).unwrap()
-}
-
-pub fn value<T>(o: &mut Observed<T>) -> &mut T {
-    match o {
-        Observed::Present { value } => value,
-        _ => panic!("fixture field is not present"),
-    }
-}
 
 /// Runs `rule` with parameters `params` (TOML lines) through the real policy loader.
 pub fn run(rule: &str, params: &str, snap: &Snapshot) -> Vec<Finding> {
@@ -975,26 +47,99 @@ pub fn assert_verdicts(findings: &[Finding], expected: &[(&str, Status)]) {
     );
 }
 
-/// Forgets what a service's collector read, as a scan that did not need it leaves it.
-pub fn clear_service(s: &mut Snapshot, service: crate::inventory::Service) {
-    use crate::inventory::Service::*;
-    for inv in s.regions.values_mut() {
-        match service {
-            Ec2 => inv.ec2 = Default::default(),
-            Elbv2 => inv.elbv2 = Default::default(),
-            Ecs => inv.ecs = Default::default(),
-            Logs => inv.logs = Default::default(),
-            Rds => inv.rds = Default::default(),
-            Ecr => inv.ecr = Default::default(),
-            Secrets => inv.secrets = Default::default(),
-            Scaling => inv.scaling = Default::default(),
-            Acm => inv.acm = Default::default(),
-            Iam | Route53 => {}
-        }
+/// The four cases every rule is tested in, each checked as it is given: `pass` on the
+/// compliant environment, `fail` once a change breaks it, `error` once a change makes its
+/// data unreadable, `skipped` once a change leaves nothing in scope. Each case lists the
+/// verdicts `(resource id, status)` the rule must give; dropping the checker before all four
+/// were given fails the test, so none is forgotten.
+///
+/// ```ignore
+/// four_ways("ecr-tags-mutable", "")
+///     .pass(&[("lifetimecircle-api", Pass), ("lifetimecircle-web", Pass)])
+///     .fail(|s| ..., &[("lifetimecircle-api", Pass), ("lifetimecircle-web", Fail)])
+///     .error(|s| ..., &[("*", Error)])
+///     .skipped(|s| ..., &[("*", Skipped)]);
+/// ```
+pub struct FourWays {
+    rule: String,
+    params: String,
+    base: Box<dyn Fn(&mut Snapshot)>,
+    seen: [bool; 4],
+}
+
+pub fn four_ways(rule: &str, params: &str) -> FourWays {
+    FourWays {
+        rule: rule.to_string(),
+        params: params.to_string(),
+        base: Box::new(|_| {}),
+        seen: [false; 4],
     }
-    match service {
-        Iam => s.iam = Default::default(),
-        Route53 => s.route53 = Default::default(),
-        _ => {}
+}
+
+impl FourWays {
+    /// Starts every case from the compliant environment changed by `base` (for rules whose
+    /// data the environment lacks, such as the repository's).
+    pub fn given(mut self, base: impl Fn(&mut Snapshot) + 'static) -> Self {
+        self.base = Box::new(base);
+        self
+    }
+
+    #[track_caller]
+    fn case(
+        mut self,
+        i: usize,
+        change: impl FnOnce(&mut Snapshot),
+        want: Status,
+        expect: &[(&str, Status)],
+    ) -> Self {
+        assert!(
+            expect.iter().any(|(_, s)| *s == want),
+            "{}: the {want} case expects no {want} verdict",
+            self.rule
+        );
+        let mut s = compliant();
+        (self.base)(&mut s);
+        change(&mut s);
+        assert_verdicts(&run(&self.rule, &self.params, &s), expect);
+        self.seen[i] = true;
+        self
+    }
+
+    #[track_caller]
+    pub fn pass(self, expect: &[(&str, Status)]) -> Self {
+        self.case(0, |_| {}, Status::Pass, expect)
+    }
+
+    #[track_caller]
+    pub fn fail(self, broken: impl FnOnce(&mut Snapshot), expect: &[(&str, Status)]) -> Self {
+        self.case(1, broken, Status::Fail, expect)
+    }
+
+    #[track_caller]
+    pub fn error(self, denied: impl FnOnce(&mut Snapshot), expect: &[(&str, Status)]) -> Self {
+        self.case(2, denied, Status::Error, expect)
+    }
+
+    #[track_caller]
+    pub fn skipped(self, empty: impl FnOnce(&mut Snapshot), expect: &[(&str, Status)]) -> Self {
+        self.case(3, empty, Status::Skipped, expect)
+    }
+}
+
+impl Drop for FourWays {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let names = ["pass", "fail", "error", "skipped"];
+            let missing: Vec<&str> = (0..4)
+                .filter(|i| !self.seen[*i])
+                .map(|i| names[i])
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: the {} case(s) were not tested",
+                self.rule,
+                missing.join(", ")
+            );
+        }
     }
 }

@@ -358,16 +358,6 @@ pub fn probe<'a, T>(
     }
 }
 
-/// Whole days from `from` to `to` (RFC 3339), rounded down; `None` if either is not a
-/// timestamp.
-pub fn days_between(from: &str, to: &str) -> Option<i64> {
-    let parse = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-    };
-    let secs = (parse(to)? - parse(from)?).whole_seconds();
-    Some(secs.div_euclid(86_400))
-}
-
 /// A certificate serial in one form: lowercase hex without separators or leading zeros.
 /// ACM writes colon-separated hex; an emulator may write decimal, which is converted.
 pub fn serial_key(serial: &str) -> String {
@@ -433,19 +423,6 @@ mod tests {
         assert_eq!(serial_key("65281"), "ff01");
         // 10^21: long division, not a machine integer.
         assert_eq!(serial_key("1000000000000000000000"), "3635c9adc5dea00000");
-    }
-
-    #[test]
-    fn days_round_down() {
-        assert_eq!(
-            days_between("2026-01-01T00:00:00Z", "2026-01-31T23:00:00Z"),
-            Some(30)
-        );
-        assert_eq!(
-            days_between("2026-01-02T00:00:00Z", "2026-01-01T12:00:00Z"),
-            Some(-1)
-        );
-        assert_eq!(days_between("x", "2026-01-01T00:00:00Z"), None);
     }
 
     #[test]

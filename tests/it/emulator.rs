@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::proxy::{self, Canned};
 use crate::seed::{seed, Options};
-use crate::support::{endpoint, infraverify, read_json, stdout, verdicts, EDGE_RULES};
+use crate::support::{endpoint, infraverify, read_json, scan, stdout, verdicts, EDGE_RULES};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
@@ -26,21 +26,7 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     )
     .await;
     let dir = tmp();
-    let out = infraverify(dir.path())
-        .args([
-            "scan",
-            "--no-probes",
-            "--region",
-            region,
-            "--endpoint-url",
-            &endpoint(),
-            "--format",
-            "json",
-            "--format",
-            "table",
-        ])
-        .output()
-        .unwrap();
+    let out = scan(dir.path(), region).formats(&["json", "table"]).run();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let report = read_json(&dir.path().join("reports/report.json"));
     let got = verdicts(&report);
@@ -395,22 +381,12 @@ instances = ["lc-prod-db"]
 "#,
     )
     .unwrap();
-    let out = infraverify(dir.path())
-        .args([
-            "scan",
-            "--policy",
-            "strict.toml",
-            "--region",
-            region,
-            "--endpoint-url",
-            &endpoint(),
-            "--format",
-            "json",
-            "--out-dir",
-            "strict",
-        ])
-        .output()
-        .unwrap();
+    let out = scan(dir.path(), region)
+        .with_probes()
+        .policy("strict.toml")
+        .formats(&["json"])
+        .out_dir("strict")
+        .run();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let got = verdicts(&read_json(&dir.path().join("strict/report.json")));
     let mut want: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -447,24 +423,12 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     )
     .await;
     let dir = tmp();
-    let scan = infraverify(dir.path())
-        .args([
-            "scan",
-            "--no-probes",
-            "--region",
-            region,
-            "--endpoint-url",
-            &endpoint(),
-            "--save-snapshot",
-            "snap.json",
-            "--format",
-            "json",
-            "--out-dir",
-            "online",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(scan.status.code(), Some(1), "{}", stdout(&scan));
+    let online = scan(dir.path(), region)
+        .args(&["--save-snapshot", "snap.json"])
+        .formats(&["json"])
+        .out_dir("online")
+        .run();
+    assert_eq!(online.status.code(), Some(1), "{}", stdout(&online));
 
     // Offline: no credentials, and an endpoint that refuses every connection.
     let evaluate = infraverify(dir.path())
@@ -583,25 +547,13 @@ async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
     )
     .await;
     let dir = tmp();
-    let out = infraverify(dir.path())
-        .args([
-            "scan",
-            "--no-probes",
-            "--region",
-            region,
-            "--endpoint-url",
-            &deny.url,
-            // The edge controls fail here (this account has no Route 53 zone; they have
-            // their own test) and are high: the gate looks at critical failures only.
-            "--fail-on",
-            "critical",
-            "--format",
-            "json",
-            "--format",
-            "table",
-        ])
-        .output()
-        .unwrap();
+    let out = scan(dir.path(), region)
+        .via(&deny.url)
+        // The edge controls fail here (this account has no Route 53 zone; they have their
+        // own test) and are high: the gate looks at critical failures only.
+        .args(&["--fail-on", "critical"])
+        .formats(&["json", "table"])
+        .run();
     let text = stdout(&out);
     assert_eq!(
         out.status.code(),

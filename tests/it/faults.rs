@@ -7,34 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::proxy::{self, Canned, Request};
 use crate::seed::{seed, Options};
-use crate::support::{endpoint, infraverify, read_json, stdout, verdicts};
+use crate::support::{endpoint, read_json, scan, stdout, verdicts};
 
-fn scan(
-    dir: &std::path::Path,
-    url: &str,
-    region: &str,
-    out: &str,
-    extra: &[&str],
-) -> std::process::Output {
-    let mut args: Vec<String> = [
-        "scan",
-        "--no-probes",
-        "--region",
-        region,
-        "--endpoint-url",
-        url,
-        "--format",
-        "json",
-        "--out-dir",
-        out,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    infraverify(dir).args(&args).output().unwrap()
-}
-
+/// A scan through `url` into `out/report.json`, with that report and the directory.
 async fn scan_async(
     url: String,
     region: &'static str,
@@ -42,10 +17,13 @@ async fn scan_async(
     extra: Vec<&'static str>,
 ) -> (std::process::Output, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || scan(&path, &url, region, out, &extra))
-        .await
-        .unwrap();
+    let output = scan(dir.path(), region)
+        .via(&url)
+        .formats(&["json"])
+        .out_dir(out)
+        .args(&extra)
+        .run_async()
+        .await;
     let report = read_json(&dir.path().join(out).join("report.json"));
     (output, report, dir)
 }
@@ -57,8 +35,8 @@ async fn throttling_is_retried_and_changes_no_verdict() {
     let (clean_out, clean, _d1) = scan_async(endpoint(), region, "clean", vec![]).await;
 
     // Throttle the first attempt of one call in each protocol: EC2's, another query
-    // service's, JSON and REST-XML. (The SDK's adaptive retry slows its sending rate after
-    // each throttle, so throttling more would only make the test slow.)
+    // service's, JSON and REST-XML. (Each throttle costs a retry's back-off, so throttling
+    // more would only make the test slow.)
     const VICTIMS: [&str; 5] = [
         "DescribeVpcs",
         "DescribeDBInstances",

@@ -13,6 +13,7 @@ mod fleet;
 mod proxy;
 mod readonly;
 mod reports;
+mod robustness;
 mod seed;
 mod servers;
 mod support;

@@ -1,5 +1,5 @@
 //! The CI gate and audit reports end to end: every format from one scan, validated by
-//! independent readers (the official JUnit XSD and SARIF 2.1.0 schema in ../shared/schemas,
+//! independent readers (the official JUnit XSD and SARIF 2.1.0 schema in tests/schemas,
 //! and junitparser as a real JUnit consumer); waivers, attestations, baselines, diff,
 //! the handoff document with the repository checks, and the CI examples.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::seed::{seed, Options};
-use crate::support::{endpoint, infraverify, read_json, stderr, stdout};
+use crate::support::{infraverify, read_json, scan, stderr, stdout};
 
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -25,12 +25,13 @@ fn python() -> String {
     })
 }
 
-/// The official schemas the reports must satisfy: `INFRAVERIFY_SCHEMAS` if set, else
-/// `../shared/schemas` beside the checkout.
+/// The official schemas the reports must satisfy: `INFRAVERIFY_SCHEMAS` if set, else the
+/// copies in `tests/schemas` (see its README for their sources and licences).
 fn schemas() -> PathBuf {
     let dir = std::env::var_os("INFRAVERIFY_SCHEMAS")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas"));
     assert!(
         dir.join("junit-10.xsd").exists() && dir.join("sarif-schema-2.1.0.json").exists(),
         "the JUnit XSD and SARIF schema are expected in {} (set INFRAVERIFY_SCHEMAS to their directory)",
@@ -136,21 +137,9 @@ async fn one_scan_writes_every_format_and_each_validates() {
     )
     .await;
     let dir = tmp();
-    let out = infraverify(dir.path())
-        .args([
-            "scan",
-            "--no-probes",
-            "--region",
-            region,
-            "--endpoint-url",
-            &endpoint(),
-        ])
-        .args([
-            "--format", "table", "--format", "json", "--format", "junit", "--format", "sarif",
-            "--format", "markdown",
-        ])
-        .output()
-        .unwrap();
+    let out = scan(dir.path(), region)
+        .formats(&["table", "json", "junit", "sarif", "markdown"])
+        .run();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("2.2 RDS PostgreSQL"),

@@ -118,3 +118,83 @@ pub async fn run_in(dir: &Path, args: Vec<String>) -> std::process::Output {
         .await
         .unwrap()
 }
+
+/// `infraverify scan` against the emulator, as the tests run it: a builder of the command
+/// line, starting from `scan --no-probes --region REGION --endpoint-url EMULATOR`.
+pub struct Scan {
+    dir: std::path::PathBuf,
+    region: String,
+    endpoint: String,
+    probes: bool,
+    args: Vec<String>,
+}
+
+pub fn scan(dir: &Path, region: &str) -> Scan {
+    Scan {
+        dir: dir.to_path_buf(),
+        region: region.to_string(),
+        endpoint: endpoint(),
+        probes: false,
+        args: vec![],
+    }
+}
+
+impl Scan {
+    /// Send the AWS calls elsewhere (a proxy in front of the emulator).
+    pub fn via(mut self, url: &str) -> Self {
+        self.endpoint = url.to_string();
+        self
+    }
+
+    /// Run the live probes too.
+    pub fn with_probes(mut self) -> Self {
+        self.probes = true;
+        self
+    }
+
+    pub fn policy(self, file: &str) -> Self {
+        self.args(&["--policy", file])
+    }
+
+    /// `--format F` for each, in order.
+    pub fn formats(mut self, formats: &[&str]) -> Self {
+        for f in formats {
+            self.args.extend(["--format".to_string(), f.to_string()]);
+        }
+        self
+    }
+
+    pub fn out_dir(self, dir: &str) -> Self {
+        self.args(&["--out-dir", dir])
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// The whole command line after `infraverify`.
+    pub fn command_line(&self) -> Vec<String> {
+        let mut out = vec!["scan".to_string()];
+        if !self.probes {
+            out.push("--no-probes".into());
+        }
+        out.extend(["--region".into(), self.region.clone()]);
+        out.extend(["--endpoint-url".into(), self.endpoint.clone()]);
+        out.extend(self.args.iter().cloned());
+        out
+    }
+
+    pub fn run(self) -> std::process::Output {
+        infraverify(&self.dir)
+            .args(self.command_line())
+            .output()
+            .unwrap()
+    }
+
+    /// [`Scan::run`] off the async runtime, so in-process servers and proxies keep answering.
+    pub async fn run_async(self) -> std::process::Output {
+        let dir = self.dir.clone();
+        run_in(&dir, self.command_line()).await
+    }
+}

@@ -129,19 +129,6 @@ pub struct ProbeOptions {
     pub deadline: Option<tokio::time::Instant>,
 }
 
-impl Default for ProbeOptions {
-    fn default() -> Self {
-        ProbeOptions {
-            dns_server: None,
-            connect_to: Vec::new(),
-            ca_file: None,
-            timeout: Duration::from_secs(10),
-            concurrency: 16,
-            deadline: None,
-        }
-    }
-}
-
 /// Where a probe connects, or why it cannot.
 pub enum Target {
     Addr(SocketAddr),

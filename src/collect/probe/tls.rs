@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{connect_failure, Prober, Target, PROBE_TLS};
 use crate::inventory::probe::{ServedCertificate, TlsResult};
-use crate::inventory::{ErrorKind, Observed};
+use crate::inventory::{ErrorKind, Observed, Timestamp};
 
 /// The crypto provider of every probe: aws-lc-rs, as the AWS SDK's TLS uses.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -234,15 +234,7 @@ pub fn served(der: &CertificateDer<'_>, chain_length: usize) -> Option<ServedCer
         .unwrap_or_default();
     dns_names.sort();
     dns_names.dedup();
-    let when = |t: &x509_parser::time::ASN1Time| {
-        time::OffsetDateTime::from_unix_timestamp(t.timestamp())
-            .ok()
-            .and_then(|d| {
-                d.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default()
-    };
+    let when = |t: &x509_parser::time::ASN1Time| Timestamp(t.to_datetime());
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der.as_ref());
     Some(ServedCertificate {
         subject: cert.subject().to_string(),

@@ -3,12 +3,12 @@
 //! rejected policy gets located diagnostics, and a snapshot that loads evaluates and
 //! renders in every format. No extra crate: a small deterministic generator is enough.
 
-#![cfg(test)]
+use infraverify::engine;
+use infraverify::inventory::Snapshot;
+use infraverify::policy::{self, PolicySource};
+use infraverify::report::{self, Format, Report};
 
-use crate::engine;
-use crate::inventory::Snapshot;
-use crate::policy::{self, PolicySource};
-use crate::report::{self, Format, Report};
+const EXAMPLE: &str = include_str!("../../examples/lifetimecircle/snapshot.json");
 
 /// xorshift64*: deterministic, so a failure names the case that reproduces it.
 struct Rng(u64);
@@ -110,6 +110,7 @@ fn mutate_text(rng: &mut Rng, text: &str) -> String {
 #[test]
 fn mutated_policies_are_accepted_or_refused_with_located_diagnostics() {
     let base = policy::DEFAULT_POLICY;
+    let snap = Snapshot::from_json("example.json", EXAMPLE).unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut refused = 0;
     for case in 0..1500 {
@@ -122,8 +123,7 @@ fn mutated_policies_are_accepted_or_refused_with_located_diagnostics() {
         match policy::load(&[src]) {
             Ok(p) => {
                 // An accepted policy must run: plan its probes and evaluate a snapshot.
-                let _ = crate::engine::probe_plan(&p);
-                let snap = crate::rules::testing::compliant();
+                let _ = engine::probe_plan(&p);
                 let _ = engine::evaluate(&p, &snap);
             }
             Err(d) => {
@@ -240,15 +240,14 @@ fn mutate_json(rng: &mut Rng, v: &mut serde_json::Value) {
 
 #[test]
 fn mutated_snapshots_load_or_are_refused_and_what_loads_evaluates_and_renders() {
-    let example = include_str!("../examples/lifetimecircle/snapshot.json");
-    let base: serde_json::Value = serde_json::from_str(example).unwrap();
+    let base: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
     let policy = policy::load(&[PolicySource::embedded_default()]).unwrap();
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
     let mut loaded = 0;
     for case in 0..300 {
         let text = if case % 4 == 0 {
             // Byte-level damage: most of it is not JSON any more.
-            let bytes = example.as_bytes();
+            let bytes = EXAMPLE.as_bytes();
             let cut = rng.below(bytes.len());
             String::from_utf8_lossy(&bytes[..cut]).into_owned()
         } else {
@@ -263,7 +262,7 @@ fn mutated_snapshots_load_or_are_refused_and_what_loads_evaluates_and_renders() 
                 let eval = engine::evaluate(&policy, &snap);
                 let outcome = engine::outcome(
                     &eval.findings,
-                    crate::finding::Severity::Low,
+                    infraverify::finding::Severity::Low,
                     snap.errors.len(),
                 );
                 let r = Report::new(&snap, &policy.files, eval.findings, outcome);
