@@ -289,7 +289,7 @@ async fn collect_snapshots(
     let started_at = Timestamp::now();
     let aws_part = async {
         match &opts {
-            None => vec![collect::without_aws(started_at.clone())],
+            None => vec![collect::without_aws(started_at)],
             Some(opts) if targets.is_empty() => {
                 tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
                 vec![collect::collect(opts).await]

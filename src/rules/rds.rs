@@ -762,7 +762,7 @@ impl Rule for RdsManualSnapshotMissing {
                 .values()
                 .filter(|s| s.instance_id == db.id && s.status.as_deref() == Some("available"))
                 .collect();
-            mine.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            mine.sort_by_key(|s| std::cmp::Reverse(s.created_at));
             let newest = mine.first();
             let ids: Vec<&str> = mine.iter().map(|s| s.id.as_str()).collect();
             let age_days = newest
