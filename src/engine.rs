@@ -278,9 +278,9 @@ mod tests {
             &mut crate::inventory::testing::inv(&mut snap).rds.instances,
         );
         let mut staging = crate::inventory::testing::db("lc-staging-db");
-        staging.multi_az = false;
+        staging.multi_az = Some(false);
         dbs.insert("lc-staging-db".into(), staging);
-        dbs.get_mut("lc-prod-db").unwrap().multi_az = false;
+        dbs.get_mut("lc-prod-db").unwrap().multi_az = Some(false);
         let policy = crate::policy::load(&[crate::policy::PolicySource {
             name: "p.toml".into(),
             text: format!("[rules.rds-multi-az-disabled]\n\n{text}"),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
-use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+use aws_sdk_acm::types::{CertificateKeyPairOrigin, Filters, KeyAlgorithm};
 use aws_sdk_acm::Client;
 
 use super::{each, timestamp, Caller};
@@ -36,8 +36,16 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Acm {
     let pages = match paginate!(
         ctx,
         LIST_CERTIFICATES,
+        // Every key type and every key-pair origin: by default AWS lists only RSA-2048 and
+        // RSA-1024 certificates, and none whose key pair comes from ACME.
         c.list_certificates()
             .includes(every_key_type)
+            .set_certificate_key_pair_origins(Some(
+                CertificateKeyPairOrigin::values()
+                    .iter()
+                    .map(|o| CertificateKeyPairOrigin::from(*o))
+                    .collect(),
+            ))
             .max_items(1000)
             .into_paginator()
             .send()

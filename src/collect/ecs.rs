@@ -145,6 +145,7 @@ async fn services(
                     launch_type: s.launch_type().map(|l| l.as_str().to_string()),
                     network,
                     task_definition: s.task_definition().map(str::to_string),
+                    scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_string()),
                 },
             );
         }

@@ -75,28 +75,7 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Elbv2 {
     let ssl_policies = if in_use.is_empty() {
         Observed::present(BTreeMap::new())
     } else {
-        match ctx
-            .call(
-                DESCRIBE_SSL_POLICIES,
-                c.describe_ssl_policies()
-                    .set_names(Some(in_use.into_iter().collect()))
-                    .send(),
-            )
-            .await
-        {
-            Err(e) => Observed::unavailable(e),
-            Ok(out) => Observed::present(
-                out.ssl_policies()
-                    .iter()
-                    .filter_map(|p| {
-                        let mut protocols: Vec<String> =
-                            p.ssl_protocols().iter().map(|v| v.to_string()).collect();
-                        protocols.sort();
-                        Some((p.name()?.to_string(), protocols))
-                    })
-                    .collect(),
-            ),
-        }
+        ssl_policies(ctx, &c, in_use.into_iter().collect()).await
     };
     Elbv2 {
         load_balancers: Observed::present(lbs.into_iter().map(|l| (l.arn.clone(), l)).collect()),
@@ -104,18 +83,73 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Elbv2 {
     }
 }
 
+/// The TLS versions of the security policies `names`, in one call; if the endpoint does not
+/// know one of them (a predefined policy newer than the region, or a custom one gone), one
+/// call per name, leaving out the ones it does not know (the rule then looks them up in
+/// AWS's published table, or says it cannot judge them).
+async fn ssl_policies(
+    ctx: &Caller,
+    c: &Client,
+    names: Vec<String>,
+) -> Observed<BTreeMap<String, Vec<String>>> {
+    let protocols = |out: &aws_sdk_elasticloadbalancingv2::operation::describe_ssl_policies::DescribeSslPoliciesOutput| {
+        out.ssl_policies()
+            .iter()
+            .filter_map(|p| {
+                let mut protocols: Vec<String> =
+                    p.ssl_protocols().iter().map(|v| v.to_string()).collect();
+                protocols.sort();
+                Some((p.name()?.to_string(), protocols))
+            })
+            .collect::<Vec<_>>()
+    };
+    let unknown = |e: &aws_sdk_elasticloadbalancingv2::operation::describe_ssl_policies::DescribeSSLPoliciesError| {
+        e.is_ssl_policy_not_found_exception()
+    };
+    let all = ctx
+        .call_or_absent(
+            DESCRIBE_SSL_POLICIES,
+            c.describe_ssl_policies()
+                .set_names(Some(names.clone()))
+                .send(),
+            unknown,
+        )
+        .await;
+    match all {
+        Err(e) => Observed::unavailable(e),
+        Ok(Some(out)) => Observed::present(protocols(&out).into_iter().collect()),
+        Ok(None) => {
+            let each_one = each(names, |name| {
+                let (ctx, c) = (ctx.clone(), c.clone());
+                async move {
+                    ctx.call_or_absent(
+                        DESCRIBE_SSL_POLICIES,
+                        c.describe_ssl_policies().names(name).send(),
+                        unknown,
+                    )
+                    .await
+                }
+            })
+            .await;
+            let mut found = BTreeMap::new();
+            for r in each_one {
+                match r {
+                    Err(e) => return Observed::unavailable(e),
+                    Ok(Some(out)) => found.extend(protocols(&out)),
+                    Ok(None) => {}
+                }
+            }
+            Observed::present(found)
+        }
+    }
+}
+
 fn load_balancer(lb: &t::LoadBalancer) -> Option<LoadBalancer> {
     Some(LoadBalancer {
         arn: lb.load_balancer_arn()?.to_string(),
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
-        lb_type: lb
-            .r#type()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_default(),
-        scheme: lb
-            .scheme()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+        scheme: lb.scheme().map(|s| s.as_str().to_string()),
         vpc_id: lb.vpc_id().map(str::to_string),
         dns_name: lb.dns_name().map(|d| d.to_ascii_lowercase()),
         state: lb

@@ -7,7 +7,7 @@ use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_applicationautoscaling::Client;
 
 use super::Caller;
-use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy};
+use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy, Suspended};
 use crate::inventory::scaling::{DESCRIBE_SCALABLE_TARGETS, DESCRIBE_SCALING_POLICIES};
 use crate::inventory::Observed;
 use crate::paginate;
@@ -61,6 +61,11 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Scaling {
                                 dimension: t.scalable_dimension().as_str().to_string(),
                                 min_capacity: t.min_capacity(),
                                 max_capacity: t.max_capacity(),
+                                suspended: t.suspended_state().map(|s| Suspended {
+                                    dynamic_in: s.dynamic_scaling_in_suspended(),
+                                    dynamic_out: s.dynamic_scaling_out_suspended(),
+                                    scheduled: s.scheduled_scaling_suspended(),
+                                }),
                             },
                         )
                     })
@@ -83,6 +88,9 @@ pub async fn collect(ctx: &Caller, cfg: &SdkConfig) -> Scaling {
                             metric: tt
                                 .and_then(|t| t.predefined_metric_specification())
                                 .map(|m| m.predefined_metric_type().as_str().to_string()),
+                            disable_scale_in: tt
+                                .and_then(|t| t.disable_scale_in())
+                                .unwrap_or(false),
                         }
                     })
                     .collect();

@@ -76,6 +76,9 @@ pub struct EcsService {
     /// The task definition ARN the service runs.
     #[serde(default)]
     pub task_definition: Option<String>,
+    /// `REPLICA` or `DAEMON` (one task per container instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_strategy: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

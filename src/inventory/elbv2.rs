@@ -30,6 +30,9 @@ impl Elbv2 {
     pub(crate) fn normalize(&mut self) {
         if let Observed::Present { value } = &mut self.load_balancers {
             for lb in value.values_mut() {
+                // Snapshots before 0.2 wrote an unreported type or scheme as "".
+                lb.lb_type = lb.lb_type.take().filter(|t| !t.is_empty());
+                lb.scheme = lb.scheme.take().filter(|s| !s.is_empty());
                 lb.security_groups.sort();
                 lb.subnets.sort();
                 if let Observed::Present { value } = &mut lb.listeners {
@@ -52,11 +55,12 @@ impl Elbv2 {
 pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
-    /// `application`, `network` or `gateway`.
+    /// `application`, `network` or `gateway`; `None` when the answer did not say.
     #[serde(rename = "type")]
-    pub lb_type: String,
-    /// `internet-facing` or `internal`.
-    pub scheme: String,
+    pub lb_type: Option<String>,
+    /// `internet-facing` or `internal`; `None` when the answer did not say (a gateway load
+    /// balancer has none): never read as "internal".
+    pub scheme: Option<String>,
     pub vpc_id: Option<String>,
     pub dns_name: Option<String>,
     pub state: Option<String>,
@@ -142,8 +146,19 @@ pub struct LbSubnet {
 }
 
 impl LoadBalancer {
-    /// The checklist's ALB: an internet-facing application load balancer.
+    /// The checklist's ALB: an internet-facing application load balancer (known to be one).
     pub fn is_internet_facing_alb(&self) -> bool {
-        self.lb_type == "application" && self.scheme == "internet-facing"
+        self.lb_type.as_deref() == Some("application")
+            && self.scheme.as_deref() == Some("internet-facing")
+    }
+
+    /// Whether the answer lacks what tells whether this is an internet-facing ALB: its type,
+    /// or an application load balancer's scheme.
+    pub fn alb_scope_unknown(&self) -> bool {
+        match self.lb_type.as_deref() {
+            None => true,
+            Some("application") => self.scheme.is_none(),
+            Some(_) => false,
+        }
     }
 }

@@ -75,6 +75,16 @@ impl<T> Observed<T> {
     }
 }
 
+impl<T> From<Result<T, CollectError>> for Observed<T> {
+    /// What a read gave: the value, or why it could not be read.
+    fn from(r: Result<T, CollectError>) -> Self {
+        match r {
+            Ok(value) => Observed::Present { value },
+            Err(error) => Observed::Unavailable { error },
+        }
+    }
+}
+
 impl<T: Default> Observed<T> {
     /// For collections, where "absent" means "none": the value or an empty one.
     pub fn items(&self) -> Result<std::borrow::Cow<'_, T>, &CollectError>
@@ -94,10 +104,10 @@ impl<T> Default for Observed<T> {
     fn default() -> Self {
         Observed::Unavailable {
             error: CollectError {
-                source: "infraverify".into(),
+                source: "snapshot".into(),
                 region: None,
                 kind: ErrorKind::NotCollected,
-                message: "not collected".into(),
+                message: "the snapshot holds no such data (its service was not read, or an older infraverify wrote it)".into(),
             },
         }
     }
@@ -187,8 +197,17 @@ pub struct CollectError {
     pub message: String,
 }
 
+impl AsRef<CollectError> for CollectError {
+    fn as_ref(&self) -> &CollectError {
+        self
+    }
+}
+
 impl std::fmt::Display for CollectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.kind == ErrorKind::NotCollected {
+            return write!(f, "not collected: {}", self.message);
+        }
         write!(f, "{} failed", self.source)?;
         if let Some(r) = &self.region {
             write!(f, " in {r}")?;

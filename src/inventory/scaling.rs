@@ -25,6 +25,22 @@ pub struct ScalableTarget {
     pub dimension: String,
     pub min_capacity: i32,
     pub max_capacity: i32,
+    /// What scaling activity is suspended (`SuspendedState`); `None` when the answer did not
+    /// say, which AWS reads as nothing suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<Suspended>,
+}
+
+/// `SuspendedState` of a scalable target: each flag `None` when not reported (not
+/// suspended).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspended {
+    /// Target tracking and step policies no longer remove capacity.
+    pub dynamic_in: Option<bool>,
+    /// Target tracking and step policies no longer add capacity.
+    pub dynamic_out: Option<bool>,
+    /// Scheduled actions no longer run.
+    pub scheduled: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -36,4 +52,7 @@ pub struct ScalingPolicy {
     /// Target tracking: the target value and the predefined metric.
     pub target_value: Option<f64>,
     pub metric: Option<String>,
+    /// Target tracking: the policy never removes capacity (`DisableScaleIn`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_scale_in: bool,
 }

@@ -107,14 +107,14 @@ pub fn db(id: &str) -> DbInstance {
         engine_version: Some("16.3".into()),
         instance_class: "db.t3.medium".into(),
         status: Some("available".into()),
-        multi_az: true,
-        allocated_storage_gb: 100,
+        multi_az: Some(true),
+        allocated_storage_gb: Some(100),
         max_allocated_storage_gb: Some(200),
         storage_type: Some("gp3".into()),
-        storage_encrypted: true,
-        deletion_protection: true,
-        backup_retention_days: 30,
-        monitoring_interval: 60,
+        storage_encrypted: Some(true),
+        deletion_protection: Some(true),
+        backup_retention_days: Some(30),
+        monitoring_interval: Some(60),
         monitoring_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/rds-monitoring")),
         publicly_accessible: Some(false),
         endpoint: Some(format!("{id}.example.{REGION}.rds.amazonaws.com:5432")),
@@ -145,6 +145,54 @@ pub fn db(id: &str) -> DbInstance {
             "arn:aws:rds:eu-west-1:{ACCOUNT}:auto-backup:ab-{id}"
         )],
         tags: BTreeMap::new(),
+        availability_zone: Some("eu-central-1a".into()),
+        cluster_id: None,
+        replica_source: None,
+        replica_source_cluster: None,
+    }
+}
+
+/// An Aurora PostgreSQL cluster of `members` (the first the writer), as the cluster decides
+/// for them: Multi-AZ, encrypted, protected, with backups and an RDS-managed secret.
+pub fn db_cluster(id: &str, members: &[&str]) -> DbCluster {
+    DbCluster {
+        id: id.into(),
+        arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}")),
+        engine: "aurora-postgresql".into(),
+        engine_version: Some("16.4".into()),
+        status: Some("available".into()),
+        multi_az: Some(true),
+        availability_zones: vec!["eu-central-1a".into(), "eu-central-1b".into()],
+        members: members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| ClusterMember {
+                instance_id: m.to_string(),
+                writer: i == 0,
+                parameter_group_status: Some("in-sync".into()),
+            })
+            .collect(),
+        backup_retention_days: Some(30),
+        deletion_protection: Some(true),
+        storage_encrypted: Some(true),
+        storage_type: Some("aurora".into()),
+        allocated_storage_gb: Some(1),
+        instance_class: None,
+        publicly_accessible: Some(false),
+        monitoring_interval: Some(60),
+        monitoring_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/rds-monitoring")),
+        master_user_secret_arn: Some(format!(
+            "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-{id}-AbCdEf"
+        )),
+        latest_restorable_time: Some("2026-11-28T09:55:01Z".into()),
+        parameter_group: None,
+        replication_source: None,
+        endpoint: Some(format!("{id}.cluster-example.{REGION}.rds.amazonaws.com")),
+        reader_endpoint: Some(format!(
+            "{id}.cluster-ro-example.{REGION}.rds.amazonaws.com"
+        )),
+        security_groups: vec!["sg-db".into()],
+        tags: BTreeMap::new(),
     }
 }
 
@@ -153,9 +201,11 @@ pub fn db_snapshot(id: &str, instance: &str) -> DbSnapshot {
         id: id.into(),
         arn: Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{id}")),
         instance_id: instance.into(),
+        cluster_id: None,
+        engine: Some("postgres".into()),
         snapshot_type: Some("manual".into()),
         status: Some("available".into()),
-        encrypted: true,
+        encrypted: Some(true),
         created_at: Some("2026-11-20T10:00:00Z".into()),
         source_region: None,
         original_created_at: None,
@@ -323,6 +373,7 @@ fn scaling() -> Scaling {
                 dimension: "ecs:service:DesiredCount".into(),
                 min_capacity: 2,
                 max_capacity: 10,
+                suspended: None,
             },
         )])),
         policies: present(vec![ScalingPolicy {
@@ -331,6 +382,7 @@ fn scaling() -> Scaling {
             policy_type: "TargetTrackingScaling".into(),
             target_value: Some(70.0),
             metric: Some("ECSServiceAverageCPUUtilization".into()),
+            disable_scale_in: false,
         }]),
     }
 }
@@ -482,8 +534,8 @@ pub fn compliant() -> Snapshot {
             LoadBalancer {
                 arn: "arn:alb".into(),
                 name: "lc-alb".into(),
-                lb_type: "application".into(),
-                scheme: "internet-facing".into(),
+                lb_type: Some("application".into()),
+                scheme: Some("internet-facing".into()),
                 vpc_id: Some("vpc-prod".into()),
                 dns_name: Some("lc-alb-1.eu-central-1.elb.amazonaws.com".into()),
                 state: Some("active".into()),
@@ -526,6 +578,7 @@ pub fn compliant() -> Snapshot {
                             assign_public_ip: false,
                         }),
                         task_definition: Some("arn:td-api".into()),
+                        scheduling_strategy: Some("REPLICA".into()),
                     },
                 )])),
             },
@@ -561,6 +614,9 @@ pub fn compliant() -> Snapshot {
             "lc-prod-db-manual",
             db_snapshot("lc-prod-db-manual", "lc-prod-db"),
         )])),
+        clusters: present(BTreeMap::new()),
+        cluster_parameter_groups: present(BTreeMap::new()),
+        cluster_snapshots: present(BTreeMap::new()),
     };
     Snapshot {
         schema: SNAPSHOT_SCHEMA.into(),

@@ -105,8 +105,8 @@ pub fn render(snap: &Snapshot, report: &Report, policy_name: Option<&str>) -> St
     out
 }
 
-fn unreadable(out: &mut String, what: &str, e: &crate::inventory::CollectError) {
-    let _ = writeln!(out, "_{what} could not be read: {e}._\n");
+fn unreadable(out: &mut String, what: &str, e: impl AsRef<crate::inventory::CollectError>) {
+    let _ = writeln!(out, "_{what} could not be read: {}._\n", e.as_ref());
 }
 
 fn network(out: &mut String, region: Region<'_>) {
@@ -308,21 +308,45 @@ fn databases(out: &mut String, region: Region<'_>) {
             .endpoint
             .as_deref()
             .map(|e| e.split(':').next().unwrap_or(e).to_string());
+        // A cluster member's Multi-AZ, storage and backups are its cluster's.
+        let d = crate::rules::rds::Decider::of(region, db).ok();
+        let cluster = d.and_then(|d| d.cluster());
+        let unknown = || "?".to_string();
+        let (allocated, storage_type) = match cluster {
+            Some(c) if c.is_aurora() => (None, Some("aurora")),
+            Some(c) => (c.allocated_storage_gb, c.storage_type.as_deref()),
+            None => (db.allocated_storage_gb, db.storage_type.as_deref()),
+        };
+        // A member is reached through its cluster's endpoint.
+        let endpoint = match (cluster.and_then(|c| c.endpoint.as_deref()), &host) {
+            (Some(c), Some(h)) => format!("{} (cluster: {})", cell(h), cell(c)),
+            (Some(c), None) => format!("cluster: {}", cell(c)),
+            (None, _) => opt(&host),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} {} | {} | {} | {} GiB {}{} | {} days | {} | {} |",
+            "| {}{} | {} | {} {} | {} | {} | {}{}{} | {} | {} | {} |",
             db.id,
-            opt(&host),
+            cluster
+                .map(|c| format!(" ({} {})", c.kind(), c.id))
+                .unwrap_or_default(),
+            endpoint,
             db.engine,
             db.engine_version.as_deref().unwrap_or("?"),
             db.instance_class,
-            if db.multi_az { "yes" } else { "no" },
-            db.allocated_storage_gb,
-            db.storage_type.as_deref().unwrap_or("?"),
+            d.and_then(|d| d.multi_az()).map_or_else(unknown, |m| if m {
+                "yes".into()
+            } else {
+                "no".into()
+            }),
+            allocated.map_or(String::new(), |g| format!("{g} GiB ")),
+            storage_type.unwrap_or("?"),
             db.max_allocated_storage_gb
+                .filter(|_| cluster.is_none_or(|c| !c.is_aurora()))
                 .map(|m| format!(", autoscaling to {m} GiB"))
                 .unwrap_or_default(),
-            db.backup_retention_days,
+            d.and_then(|d| d.backup_retention_days())
+                .map_or_else(unknown, |n| format!("{n} days")),
             db.parameter_groups
                 .iter()
                 .map(|g| g.name.clone())

@@ -24,7 +24,7 @@ mod tests {
         )
         .get_mut("lc-prod-db")
         .unwrap()
-        .backup_retention_days = 7;
+        .backup_retention_days = Some(7);
         let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
         let report = Report::new(&snap, &policy.files, findings, o);

@@ -325,8 +325,8 @@ pub(crate) mod tests {
         let i = inv(&mut snap);
         let db = value(&mut i.rds.instances).get_mut("lc-prod-db").unwrap();
         db.publicly_accessible = Some(true);
-        db.multi_az = false;
-        db.backup_retention_days = 7;
+        db.multi_az = Some(false);
+        db.backup_retention_days = Some(7);
         value(&mut i.rds.snapshots).clear();
         let e = denied("ec2:DescribeNatGateways");
         i.ec2.nat_gateways = Observed::unavailable(e.clone());

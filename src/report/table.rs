@@ -190,7 +190,7 @@ mod tests {
         value(&mut inv(&mut snap).rds.instances)
             .get_mut("lc-prod-db")
             .unwrap()
-            .multi_az = false;
+            .multi_az = Some(false);
         let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
         Report::new(&snap, &policy.files, findings, o)

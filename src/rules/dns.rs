@@ -363,7 +363,7 @@ impl Rule for DnsRecordNotPointingAtAlb {
                 cx.pass(r, msg, ev);
             } else if !alb_errors.is_empty() {
                 // The target may be an ALB in a region that could not be read.
-                cx.error_on(r, "whether its target is the ALB", alb_errors[0]);
+                cx.error_on(r, "whether its target is the ALB", &alb_errors[0]);
             } else if albs.is_empty() {
                 let msg = format!(
                     "{host}: {}; there is no internet-facing ALB in the scanned regions to lead to.",

@@ -332,7 +332,13 @@ impl Rule for EcrScanOnPushDisabled {
                 serde_json::json!({ "scan_on_push": repo.scan_on_push }),
                 Some("scan_on_push = true".into()),
             )];
-            let on = repo.scan_on_push == Some(true);
+            let Some(on) = repo.scan_on_push else {
+                let msg = format!(
+                    "Could not check ECR repository {}: {DESCRIBE_REPOSITORIES} did not report its scanning configuration.",
+                    repo.name
+                );
+                return cx.emit(crate::finding::Status::Error, r, msg, ev);
+            };
             let msg = format!(
                 "ECR repository {} {} images on push.",
                 repo.name,
@@ -362,12 +368,18 @@ impl Rule for EcrTagsMutable {
     fn check(&self, cx: &mut Cx<'_>, p: &RepoParams) {
         each_repository(cx, &p.repositories, |cx, region, repo| {
             let r = repo_ref(cx, region.name, repo);
-            let m = repo.tag_mutability.as_deref().unwrap_or("unknown");
             let ev = vec![Evidence::new(
                 DESCRIBE_REPOSITORIES,
-                serde_json::json!({ "tag_mutability": m }),
+                serde_json::json!({ "tag_mutability": repo.tag_mutability }),
                 Some("IMMUTABLE".into()),
             )];
+            let Some(m) = repo.tag_mutability.as_deref() else {
+                let msg = format!(
+                    "Could not check ECR repository {}: {DESCRIBE_REPOSITORIES} did not report its tag mutability.",
+                    repo.name
+                );
+                return cx.emit(crate::finding::Status::Error, r, msg, ev);
+            };
             let ok = m == "IMMUTABLE" || m == "IMMUTABLE_WITH_EXCLUSION";
             let msg = if ok {
                 format!("ECR repository {} has immutable tags.", repo.name)

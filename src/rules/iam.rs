@@ -76,10 +76,14 @@ fn principal_param(s: &String) -> Result<(), String> {
     }
 }
 
-/// The role name of a role ARN (the last path segment).
+/// The role name of a task definition's role: a role ARN's last path segment, or the short
+/// name ECS also accepts (and reports back as given).
 fn role_name(arn: &str) -> Option<String> {
-    arn.split_once(":role/")
-        .map(|(_, p)| p.rsplit('/').next().unwrap_or(p).to_string())
+    match arn.split_once(":role/") {
+        Some((_, p)) => Some(p.rsplit('/').next().unwrap_or(p).to_string()),
+        None if !arn.is_empty() && !arn.starts_with("arn:") => Some(arn.to_string()),
+        None => None,
+    }
 }
 
 /// Execution and task roles of the task definitions the ECS services run, in every region.
@@ -904,6 +908,13 @@ mod tests {
             );
         });
         assert_verdicts(&run(rule, "", &s), &[("lc-exec", Fail)]);
+        // A task definition may name its role by short name, as ECS accepts and reports it.
+        let mut s = compliant();
+        value(&mut inv(&mut s).ecs.task_definitions)
+            .get_mut("arn:td-api")
+            .unwrap()
+            .execution_role_arn = Some("lc-exec".into());
+        assert_verdicts(&run(rule, "", &s), &[("lc-exec", Pass)]);
         // Named by the task definition but gone.
         let s = with_iam(|iam| {
             value(&mut iam.roles).remove("lc-exec");

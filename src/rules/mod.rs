@@ -8,6 +8,7 @@
 pub mod deployment;
 pub mod dns;
 pub mod ecr;
+pub mod engines;
 pub mod http;
 pub mod iam;
 pub mod network;
@@ -47,7 +48,7 @@ pub struct RuleMeta {
     pub title: &'static str,
     /// The kind of resource its findings are about (`rds-db-instance`).
     pub resource_kind: &'static str,
-    /// What the rule looks at, in words, singular: "security group of a DB instance".
+    /// What the rule looks at, in words, singular: "security group of an RDS DB instance".
     pub scope: &'static str,
     /// The doc page (Markdown), `docs/<id>.md`.
     pub doc: &'static str,
@@ -479,7 +480,8 @@ impl<'a> Cx<'a> {
     }
 
     /// `error` on a known resource: something it needs could not be read.
-    pub fn error_on(&mut self, r: ResourceRef, what: &str, err: &CollectError) {
+    pub fn error_on(&mut self, r: ResourceRef, what: &str, err: impl AsRef<CollectError>) {
+        let err = err.as_ref();
         let msg = format!(
             "Could not check {what} of {} {}: {err}.",
             r.kind,
@@ -489,7 +491,8 @@ impl<'a> Cx<'a> {
     }
 
     /// `error` for a whole region: the resources themselves could not be listed.
-    pub fn unavailable(&mut self, region: &str, what: &str, err: &CollectError) {
+    pub fn unavailable(&mut self, region: &str, what: &str, err: impl AsRef<CollectError>) {
+        let err = err.as_ref();
         let r = self.resource(self.meta.resource_kind, "*", region);
         let msg = format!("Could not check {what} in {region}: {err}.");
         self.emit(Status::Error, r, msg, vec![error_evidence(err)]);

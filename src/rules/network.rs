@@ -510,7 +510,7 @@ declare_rule! {
     /// NET-4: the DB subnets have no route to an internet gateway.
     pub struct DbSubnetRoutesToInternet {
         id: "db-subnet-routes-to-internet",
-        scope: "subnet of a DB subnet group",
+        scope: "subnet of an RDS DB subnet group",
         controls: ["NET-4"],
         severity: High,
         kind: "ec2-subnet",
@@ -576,7 +576,7 @@ declare_rule! {
     /// NET-4: the DB subnet group spans at least two AZs.
     pub struct DbSubnetGroupSingleAz {
         id: "db-subnet-group-single-az",
-        scope: "DB subnet group in use",
+        scope: "RDS DB subnet group in use",
         controls: ["NET-4"],
         severity: Medium,
         kind: "rds-db-subnet-group",
@@ -617,8 +617,20 @@ impl Rule for DbSubnetGroupSingleAz {
             };
             let mut groups = BTreeMap::new();
             for db in dbs {
-                if let Some(g) = &db.subnet_group {
-                    groups.entry(g.name.clone()).or_insert((g, db.id.clone()));
+                match &db.subnet_group {
+                    Some(g) => {
+                        groups.entry(g.name.clone()).or_insert((g, db.id.clone()));
+                    }
+                    None => {
+                        // Every DB instance in a VPC has one: the answer lacked it.
+                        let r = super::rds::db_ref(cx, region.name, db);
+                        let msg = format!(
+                            "Could not check DB instance {}'s subnet group: {} did not report it.",
+                            db.id,
+                            crate::inventory::rds::DESCRIBE_DB_INSTANCES
+                        );
+                        cx.emit(crate::finding::Status::Error, r, msg, vec![]);
+                    }
                 }
             }
             for (name, (g, db)) in groups {
@@ -1062,6 +1074,19 @@ mod tests {
         assert_verdicts(
             &run("db-subnet-routes-to-internet", "", &s),
             &[("subnet-db-a", Error), ("subnet-db-b", Error)],
+        );
+        // An instance reported without its subnet group: its subnets are not known.
+        let mut s = compliant();
+        value(&mut inv(&mut s).rds.instances)
+            .get_mut("lc-prod-db")
+            .unwrap()
+            .subnet_group = None;
+        let f = run("db-subnet-routes-to-internet", "", &s);
+        assert_verdicts(&f, &[("*", Error)]);
+        assert!(
+            f[0].message.contains("without its DB subnet group"),
+            "{}",
+            f[0].message
         );
         let mut s = compliant();
         value(&mut inv(&mut s).rds.instances).clear();

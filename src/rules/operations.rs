@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::rds::{backup_decider, backup_subject, db_ref, each_instance, Decider};
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
-use crate::inventory::rds::DESCRIBE_DB_INSTANCES;
 use crate::inventory::repo::INFRASTRUCTURE_DOC;
+use crate::inventory::scaling::DESCRIBE_SCALABLE_TARGETS;
 use crate::rule_params;
 use crate::rules::params::in_range;
 use crate::rules::selector::{AttachKind, Selector};
@@ -110,6 +111,82 @@ mod tests {
         assert_verdicts(&run(rule, "", &compliant()), &[("*", Skipped)]);
     }
 
+    #[test]
+    fn document_tokens_are_told_apart_in_every_partition() {
+        for (token, kind) in [
+            (
+                "arn:aws:rds:eu-central-1:1:db:lc-prod-db",
+                Some("DB instances"),
+            ),
+            (
+                "arn:aws-cn:rds:cn-north-1:1:cluster:lc",
+                Some("DB instances"),
+            ),
+            (
+                "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:1:loadbalancer/app/lc/1",
+                Some("load balancers"),
+            ),
+            (
+                "arn:aws:elasticloadbalancing:eu-central-1:1:targetgroup/lc/1",
+                None,
+            ),
+            ("arn:aws:rds:eu-central-1:1:snapshot:lc", None),
+            ("arn:aws:s3:::rds", None),
+            ("lc.cluster-custom-x.eu-central-1.rds.amazonaws.com", None),
+            (
+                "lc.cluster-x.eu-central-1.rds.amazonaws.com",
+                Some("DB instances"),
+            ),
+        ] {
+            assert_eq!(super::token_kind(token), kind, "{token}");
+        }
+    }
+
+    #[test]
+    fn handoff_doc_reaches_a_cluster_member_through_its_cluster() {
+        let rule = "handoff-doc-drift";
+        let cluster = db_cluster("lc-aurora", &["lc-prod-db"]);
+        let endpoint = cluster.endpoint.clone().unwrap();
+        let arn = cluster.arn.clone().unwrap();
+        let clustered = |names: &[&str]| {
+            let mut s = with_repo(|r| {
+                let Observed::Present { value } = &mut r.infrastructure_doc else {
+                    unreachable!()
+                };
+                value.ids.retain(|k, _| !k.contains(".rds."));
+                for (i, n) in names.iter().enumerate() {
+                    value.ids.insert(n.to_string(), 40 + i as u32);
+                }
+            });
+            let rds = &mut inv(&mut s).rds;
+            value(&mut rds.instances)
+                .get_mut("lc-prod-db")
+                .unwrap()
+                .cluster_id = Some("lc-aurora".into());
+            rds.clusters = present(keyed(vec![("lc-aurora", cluster.clone())]));
+            s
+        };
+        // The cluster's endpoint and ARN are what exists; the member's own endpoint is not
+        // how the app reaches it.
+        let f = run(rule, "", &clustered(&[&endpoint, &arn]));
+        assert_verdicts(&f, &[("docs/INFRASTRUCTURE_PROD.md", Pass)]);
+        let f = run(rule, "", &clustered(&[]));
+        assert_verdicts(&f, &[("docs/INFRASTRUCTURE_PROD.md", Fail)]);
+        assert!(
+            f[0].message
+                .contains(&format!("does not name the database endpoint {endpoint}")),
+            "{}",
+            f[0].message
+        );
+        // The clusters unreadable: what the document names cannot be told apart.
+        let mut s = clustered(&[&endpoint]);
+        inv(&mut s).rds.clusters = Observed::unavailable(denied("rds:DescribeDBClusters"));
+        assert_verdicts(
+            &run(rule, "", &s),
+            &[("docs/INFRASTRUCTURE_PROD.md", Error)],
+        );
+    }
+
     fn scaling_of(s: &mut crate::inventory::Snapshot) -> &mut crate::inventory::scaling::Scaling {
         &mut inv(s).scaling
     }
@@ -142,6 +219,26 @@ mod tests {
         p.policy_type = "StepScaling".into();
         p.metric = None;
         assert_verdicts(&run(rule, "", &s), &[("api", Error)]);
+        // A CPU policy that never scales in keeps every task it ever added.
+        let mut s = compliant();
+        value(&mut scaling_of(&mut s).policies)[0].disable_scale_in = true;
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("api", Fail)]);
+        assert!(
+            f[0].message.contains("(DisableScaleIn)"),
+            "{}",
+            f[0].message
+        );
+        // A DAEMON service runs one task per container instance: service scaling does not
+        // apply, so no scalable target is missing.
+        let mut s = compliant();
+        value(&mut scaling_of(&mut s).targets).clear();
+        let clusters = value(&mut inv(&mut s).ecs.clusters);
+        let services = value(&mut clusters.get_mut("arn:cluster").unwrap().services);
+        services.get_mut("arn:svc-api").unwrap().scheduling_strategy = Some("DAEMON".into());
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("api", Skipped)]);
+        assert!(f[0].message.contains("DAEMON"), "{}", f[0].message);
         let mut s = compliant();
         scaling_of(&mut s).policies =
             Observed::unavailable(denied("application-autoscaling:DescribeScalingPolicies"));
@@ -207,7 +304,7 @@ mod tests {
         value(&mut inv(&mut s).rds.instances)
             .get_mut("lc-prod-db")
             .unwrap()
-            .backup_retention_days = 0;
+            .backup_retention_days = Some(0);
         assert_verdicts(&run(rule, "", &s), &[("lc-prod-db", Fail)]);
         let mut s = compliant();
         inv(&mut s).rds.instances = Observed::unavailable(denied("rds:DescribeDBInstances"));
@@ -221,6 +318,14 @@ mod tests {
     fn backups_in_another_region_by_replication_or_copy() {
         let rule = "rds-backups-not-in-another-region";
         assert_verdicts(&run(rule, "", &compliant()), &[("lc-prod-db", Pass)]);
+        // A backup region that is the database's own cannot be met.
+        let f = run(rule, "backup-region = \"eu-central-1\"", &compliant());
+        assert_verdicts(&f, &[("lc-prod-db", Error)]);
+        assert!(
+            f[0].message.contains("is the database's own region"),
+            "{}",
+            f[0].message
+        );
         // Replicated to eu-west-1, but the policy wants eu-north-1, which was not scanned.
         assert_verdicts(
             &run(rule, "backup-region = \"eu-north-1\"", &compliant()),
@@ -263,6 +368,47 @@ mod tests {
                 .status,
             Fail
         );
+        // A snapshot there that was not copied from here is another database's of the
+        // same name (names are unique per region only).
+        let other = s.regions.get_mut("eu-west-1").unwrap();
+        value(&mut other.rds.snapshots)
+            .get_mut("lc-prod-db-dr-copy")
+            .unwrap()
+            .source_region = None;
+        let f = run(rule, "", &s);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "lc-prod-db")
+                .unwrap()
+                .status,
+            Fail
+        );
+        // A cross-region read replica's backups are its source's, and "another region" is
+        // another than the source's: the replication to eu-west-1, the replica's own
+        // region, counts.
+        let mut s = compliant();
+        let mut other = crate::inventory::RegionInventory::default();
+        let mut replica = db("lc-prod-db-replica");
+        replica.replica_source = Some(format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:lc-prod-db"));
+        replica.backup_replications.clear();
+        replica.backup_retention_days = Some(0);
+        other.rds.instances = present(keyed(vec![("lc-prod-db-replica", replica)]));
+        other.rds.snapshots = present(Default::default());
+        s.regions.insert("eu-west-1".into(), other);
+        let f = run(rule, "", &s);
+        let r = f
+            .iter()
+            .find(|f| f.resource.id == "lc-prod-db-replica")
+            .unwrap();
+        assert_eq!(r.status, Pass, "{}", r.message);
+        assert_eq!(
+            r.message,
+            "DB instance lc-prod-db-replica is a read replica of lc-prod-db, whose automated backups are replicated to eu-west-1."
+        );
+        // Its source not among the scanned instances: not known.
+        value(&mut inv(&mut s).rds.instances).clear();
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("lc-prod-db-replica", Error)]);
         let mut s = compliant();
         value(&mut inv(&mut s).rds.instances).clear();
         assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
@@ -303,12 +449,30 @@ rule_params! {
     }
 }
 
-/// Which collection a named identifier belongs to, for knowing whether it can be checked.
+/// Which collection a named identifier belongs to, for knowing whether it can be checked;
+/// `None` for what the scan does not collect (target groups, RDS proxies, custom cluster
+/// endpoints, subnet groups, snapshots), which cannot drift as far as it can tell.
 fn token_kind(t: &str) -> Option<&'static str> {
-    if t.ends_with(".elb.amazonaws.com") || t.starts_with("arn:aws:elasticloadbalancing:") {
+    // `arn:PARTITION:SERVICE:REGION:ACCOUNT:KIND/...` or `...:KIND:...`, in any partition.
+    let arn_kind = |service: &str| {
+        let parts: Vec<&str> = t.splitn(6, ':').collect();
+        match parts[..] {
+            ["arn", partition, s, _, _, resource]
+                if partition.starts_with("aws") && s == service =>
+            {
+                resource.split(['/', ':']).next()
+            }
+            _ => None,
+        }
+    };
+    if t.ends_with(".elb.amazonaws.com") {
         Some("load balancers")
-    } else if t.ends_with(".rds.amazonaws.com") || t.starts_with("arn:aws:rds:") {
-        Some("DB instances")
+    } else if let Some(kind) = arn_kind("elasticloadbalancing") {
+        matches!(kind, "loadbalancer" | "listener").then_some("load balancers")
+    } else if t.ends_with(".rds.amazonaws.com") {
+        (!t.contains(".proxy-") && !t.contains(".cluster-custom-")).then_some("DB instances")
+    } else if let Some(kind) = arn_kind("rds") {
+        matches!(kind, "db" | "cluster").then_some("DB instances")
     } else if t.starts_with("vpc-") {
         Some("VPCs")
     } else if t.starts_with("subnet-") {
@@ -376,6 +540,24 @@ fn known_ids(
         );
         if let Ok(Some(lbs)) = inv.elbv2.load_balancers.get() {
             ids.extend(lbs.values().filter_map(|lb| lb.dns_name.clone()));
+            for lb in lbs.values() {
+                if let Ok(Some(ls)) = lb.listeners.get() {
+                    ids.extend(ls.iter().map(|l| l.arn.clone()));
+                }
+            }
+        }
+        // Groups that collected rules reference (another account's, a peered VPC's, or a
+        // deleted one): the handoff document names them as the rules do.
+        if let Ok(Some(sgs)) = e.security_groups.get() {
+            for sg in sgs.values() {
+                for perm in sg.ingress.iter().chain(&sg.egress) {
+                    for peer in &perm.sources {
+                        if let crate::inventory::ec2::Peer::Group(g) = peer {
+                            ids.insert(g.clone());
+                        }
+                    }
+                }
+            }
         }
         keys(
             &inv.rds.instances,
@@ -387,6 +569,14 @@ fn known_ids(
             for db in dbs.values() {
                 ids.extend(db.arn.clone());
                 ids.extend(db.endpoint.as_deref().map(host));
+            }
+        }
+        keys(&inv.rds.clusters, "DB instances", &mut ids, &mut unreadable);
+        if let Ok(Some(clusters)) = inv.rds.clusters.get() {
+            for c in clusters.values() {
+                ids.extend(c.arn.clone());
+                ids.extend(c.endpoint.clone());
+                ids.extend(c.reader_endpoint.clone());
             }
         }
     }
@@ -456,12 +646,27 @@ impl Rule for HandoffDocDrift {
                     }
                 }
                 match region.db_instances(&None) {
-                    Ok(dbs) => drift.extend(
-                        dbs.into_iter()
-                            .filter_map(|db| db.endpoint.as_deref().map(host))
-                            .filter(|h| !named.ids.contains_key(h))
-                            .map(|h| format!("does not name the database endpoint {h}")),
-                    ),
+                    Ok(dbs) => {
+                        // A cluster's members are reached through the cluster's endpoint.
+                        let mut endpoints = BTreeSet::new();
+                        for db in dbs {
+                            match Decider::of(region, db) {
+                                Ok(Decider::Instance(i)) => {
+                                    endpoints.extend(i.endpoint.as_deref().map(host))
+                                }
+                                Ok(Decider::Cluster(c)) => endpoints.extend(c.endpoint.clone()),
+                                Err(_) => {
+                                    unverifiable.insert("DB clusters");
+                                }
+                            }
+                        }
+                        drift.extend(
+                            endpoints
+                                .into_iter()
+                                .filter(|h| !named.ids.contains_key(h))
+                                .map(|h| format!("does not name the database endpoint {h}")),
+                        );
+                    }
                     Err(_) => {
                         unverifiable.insert("DB instances");
                     }
@@ -550,6 +755,14 @@ impl Rule for EcsServiceScalingMisconfigured {
                     .resource("ecs-service", &s.name, region.name)
                     .name(Some(&s.name))
                     .arn(Some(&s.arn));
+                if s.scheduling_strategy.as_deref() == Some("DAEMON") {
+                    let msg = format!(
+                        "ECS service {} is a DAEMON service (one task per container instance), to which service auto scaling does not apply.",
+                        s.name
+                    );
+                    cx.skip(r, msg);
+                    continue;
+                }
                 let (targets, policies) = match (
                     region.inv.scaling.targets.get(),
                     region.inv.scaling.policies.get(),
@@ -566,13 +779,23 @@ impl Rule for EcsServiceScalingMisconfigured {
                     .flatten()
                     .filter(|x| x.resource_id == resource_id)
                     .collect();
+                let mut observed = serde_json::json!({
+                    "min_capacity": target.map(|t| t.min_capacity),
+                    "max_capacity": target.map(|t| t.max_capacity),
+                    "policies": mine.iter().map(|x| {
+                        let mut p = serde_json::json!({ "type": x.policy_type, "metric": x.metric, "target": x.target_value });
+                        if x.disable_scale_in {
+                            p["disable_scale_in"] = serde_json::json!(true);
+                        }
+                        p
+                    }).collect::<Vec<_>>(),
+                });
+                if let Some(s) = target.and_then(|t| t.suspended.as_ref()) {
+                    observed["suspended"] = serde_json::json!(s);
+                }
                 let ev = vec![Evidence::new(
-                    "application-autoscaling:DescribeScalableTargets",
-                    serde_json::json!({
-                        "min_capacity": target.map(|t| t.min_capacity),
-                        "max_capacity": target.map(|t| t.max_capacity),
-                        "policies": mine.iter().map(|x| serde_json::json!({ "type": x.policy_type, "metric": x.metric, "target": x.target_value })).collect::<Vec<_>>(),
-                    }),
+                    DESCRIBE_SCALABLE_TARGETS,
+                    observed,
                     Some(format!(
                         "min >= {}, max <= {}, CPU target tracking at {}%",
                         p.min_capacity, p.max_capacity, p.cpu_target
@@ -607,12 +830,30 @@ impl Rule for EcsServiceScalingMisconfigured {
                         t.min_capacity, t.max_capacity
                     ));
                 }
+                // Suspended dynamic scaling: its policies no longer act, whatever they say.
+                let suspended = t.suspended.clone().unwrap_or_default();
+                match (suspended.dynamic_out, suspended.dynamic_in) {
+                    (Some(true), Some(true)) => {
+                        problems.push("has dynamic scaling suspended in both directions".into())
+                    }
+                    (Some(true), _) => problems
+                        .push("has dynamic scaling out suspended: it cannot add tasks".into()),
+                    (_, Some(true)) => problems
+                        .push("has dynamic scaling in suspended: it cannot remove tasks".into()),
+                    _ => {}
+                }
                 let cpu = mine.iter().find(|x| {
                     x.policy_type == "TargetTrackingScaling"
                         && x.metric.as_deref() == Some("ECSServiceAverageCPUUtilization")
                 });
                 let step_only =
                     cpu.is_none() && mine.iter().any(|x| x.policy_type == "StepScaling");
+                if cpu.is_some_and(|x| x.disable_scale_in) {
+                    problems.push(
+                        "has a CPU policy that never scales in (DisableScaleIn): it cannot remove tasks"
+                            .to_string(),
+                    );
+                }
                 match cpu {
                     Some(x)
                         if x.target_value
@@ -770,48 +1011,47 @@ impl Rule for RdsRestoreLagAboveRpo {
         cx.threshold("rpo-minutes");
         let as_of = cx.snap.collection.finished_at;
         let regions: Vec<Region<'_>> = cx.regions().collect();
-        for region in regions {
-            let dbs = match region.db_instances(&None) {
-                Ok(d) => d,
-                Err(e) => {
-                    cx.unavailable(region.name, "DB instances", e);
-                    continue;
-                }
+        each_instance(cx, &["*".to_string()], |cx, region, db| {
+            let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
+                return;
             };
-            for db in dbs {
-                let r = cx
-                    .resource("rds-db-instance", &db.id, region.name)
-                    .name(Some(&db.id))
-                    .arn(db.arn.clone());
-                let lag = db.latest_restorable_time.map(|t| as_of.seconds_since(t));
-                let ev = vec![Evidence::new(
-                    DESCRIBE_DB_INSTANCES,
-                    serde_json::json!({ "latest_restorable_time": db.latest_restorable_time, "collected_at": as_of, "lag_seconds": lag }),
-                    Some(format!("lag < {} minutes", p.rpo_minutes)),
-                )];
-                match lag {
-                    _ if db.backup_retention_days == 0 => {
-                        let msg = format!("DB instance {} has automated backups off, so it cannot be restored to a point in time.", db.id);
-                        cx.fail(r, msg, ev);
-                    }
-                    None => {
-                        let msg = format!("Could not check DB instance {}'s restore point: no latest restorable time was reported.", db.id);
-                        cx.emit(crate::finding::Status::Error, r, msg, ev);
-                    }
-                    Some(s) => {
-                        let minutes = s.max(0) / 60;
-                        let msg = format!(
-                            "DB instance {} can be restored to {} minute{} before the scan; the RPO is {} minutes.",
-                            db.id,
+            let r = db_ref(cx, region.name, db);
+            let restorable = d.latest_restorable_time();
+            let lag = restorable.map(|t| as_of.seconds_since(t));
+            let mut observed = serde_json::json!({ "latest_restorable_time": restorable, "collected_at": as_of, "lag_seconds": lag });
+            if let Some(c) = d.cluster() {
+                observed["db_cluster"] = serde_json::json!(c.id);
+            }
+            if let Some(s) = source {
+                observed["read_replica_of"] = serde_json::json!(s.id);
+            }
+            let ev = vec![Evidence::new(
+                d.source(),
+                observed,
+                Some(format!("lag < {} minutes", p.rpo_minutes)),
+            )];
+            let subject = backup_subject(db, &d, source);
+            match lag {
+                _ if d.backup_retention_days() == Some(0) => {
+                    let msg = format!("{subject} has automated backups off, so it cannot be restored to a point in time.");
+                    cx.fail(r, msg, ev);
+                }
+                None => {
+                    let msg = format!("Could not check DB instance {}'s restore point: no latest restorable time was reported.", db.id);
+                    cx.emit(crate::finding::Status::Error, r, msg, ev);
+                }
+                Some(s) => {
+                    let minutes = s.max(0) / 60;
+                    let msg = format!(
+                            "{subject} can be restored to {} minute{} before the scan; the RPO is {} minutes.",
                             minutes,
                             if minutes == 1 { "" } else { "s" },
                             p.rpo_minutes
                         );
-                        cx.verdict(s < i64::from(p.rpo_minutes) * 60, r, msg, ev);
-                    }
+                    cx.verdict(s < i64::from(p.rpo_minutes) * 60, r, msg, ev);
                 }
             }
-        }
+        });
     }
 }
 
@@ -847,58 +1087,68 @@ impl Rule for RdsBackupsNotInAnotherRegion {
         let as_of = cx.snap.collection.finished_at;
         let scanned: Vec<String> = cx.snap.regions.keys().cloned().collect();
         let regions: Vec<Region<'_>> = cx.regions().collect();
-        for region in regions.iter().copied() {
-            let dbs = match region.db_instances(&None) {
-                Ok(d) => d,
-                Err(e) => {
-                    cx.unavailable(region.name, "DB instances", e);
-                    continue;
-                }
+        each_instance(cx, &["*".to_string()], |cx, region, db| {
+            let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
+                return;
             };
-            for db in dbs {
-                let r = cx
-                    .resource("rds-db-instance", &db.id, region.name)
-                    .name(Some(&db.id))
-                    .arn(db.arn.clone());
-                let wanted = |other: &str| {
-                    other != region.name && (p.backup_region.is_empty() || p.backup_region == other)
-                };
-                let replicated: Vec<&String> = db
+            let r = db_ref(cx, region.name, db);
+            // "Another region" is another than the database's: a replica's source's.
+            let home = source.map_or(region.name, |s| s.home.name);
+            if p.backup_region == home {
+                // No copy can be in another region and in the database's own.
+                let msg = format!(
+                    "Could not check DB instance {}: the policy's backup-region {home} is the database's own region; name another region.",
+                    db.id
+                );
+                return cx.emit(crate::finding::Status::Error, r, msg, vec![]);
+            }
+            let wanted = |other: &str| {
+                other != home && (p.backup_region.is_empty() || p.backup_region == other)
+            };
+            // Automated backups are replicated per DB instance; a cluster's backups
+            // reach another region as copies of its DB cluster snapshots.
+            let replicated: Vec<&String> = match d {
+                Decider::Instance(i) => i
                     .backup_replications
                     .iter()
                     .filter(|arn| arn.split(':').nth(3).is_some_and(&wanted))
-                    .collect();
-                let mut copies = Vec::new();
-                let mut unreadable = None;
-                for other in regions.iter().filter(|o| wanted(o.name)) {
-                    match other.inv.rds.snapshots.get() {
-                        Err(e) => unreadable = Some(e),
-                        Ok(snaps) => copies.extend(
-                            snaps
-                                .into_iter()
-                                .flat_map(|m| m.values())
-                                .filter(|s| {
-                                    s.instance_id == db.id
-                                        && s.status.as_deref() == Some("available")
-                                })
-                                // A copy made from another region says where from.
-                                .filter(|s| {
-                                    s.source_region.as_deref().is_none_or(|r| r == region.name)
-                                })
-                                .filter(|s| {
-                                    s.original_created_at
-                                        .or(s.created_at)
-                                        .map(|c| as_of.seconds_since(c))
-                                        .is_some_and(|age| {
-                                            age <= i64::from(p.max_copy_age_days) * 86_400
-                                        })
-                                })
-                                .map(|s| format!("{} in {}", s.id, other.name)),
-                        ),
-                    }
+                    .collect(),
+                Decider::Cluster(_) => vec![],
+            };
+            let mut copies = Vec::new();
+            let mut unreadable = None;
+            for other in regions.iter().filter(|o| wanted(o.name)) {
+                let (listed, _) = d.snapshots_in(&other.inv.rds);
+                match listed.get() {
+                    Err(e) => unreadable = Some(e),
+                    Ok(snaps) => copies.extend(
+                        snaps
+                            .into_iter()
+                            .flat_map(|m| m.values())
+                            .filter(|s| d.owns(s) && s.status.as_deref() == Some("available"))
+                            // A copy says where it was copied from; a snapshot taken in
+                            // that region of a same-named database there is no copy.
+                            .filter(|s| s.source_region.as_deref() == Some(home))
+                            .filter(|s| {
+                                s.original_created_at
+                                    .or(s.created_at)
+                                    .map(|c| as_of.seconds_since(c))
+                                    .is_some_and(|age| {
+                                        age <= i64::from(p.max_copy_age_days) * 86_400
+                                    })
+                            })
+                            .map(|s| format!("{} in {}", s.id, other.name)),
+                    ),
                 }
-                let ev = vec![Evidence::new(
-                    "rds:DescribeDBInstances, rds:DescribeDBSnapshots",
+            }
+            let subject = backup_subject(db, &d, source);
+            let ev = vec![Evidence::new(
+                    match d {
+                        Decider::Instance(_) => "rds:DescribeDBInstances, rds:DescribeDBSnapshots",
+                        Decider::Cluster(_) => {
+                            "rds:DescribeDBClusters, rds:DescribeDBClusterSnapshots"
+                        }
+                    },
                     serde_json::json!({ "replicated_backups": replicated, "recent_copies": copies }),
                     Some(format!(
                         "replicated automated backups, or a manual snapshot copy younger than {} days, in {}",
@@ -906,42 +1156,52 @@ impl Rule for RdsBackupsNotInAnotherRegion {
                         if p.backup_region.is_empty() { "another region" } else { p.backup_region.as_str() }
                     )),
                 )];
-                if !replicated.is_empty() {
-                    let to: Vec<String> = replicated
-                        .iter()
-                        .filter_map(|a| a.split(':').nth(3).map(str::to_string))
-                        .collect();
-                    let msg = format!(
-                        "DB instance {}'s automated backups are replicated to {}.",
-                        db.id,
-                        join_words(&to)
-                    );
-                    cx.pass(r, msg, ev);
-                } else if !copies.is_empty() {
-                    let msg = format!(
-                        "DB instance {} has a recent snapshot copy in another region: {}.",
-                        db.id,
-                        join_words(&copies)
-                    );
-                    cx.pass(r, msg, ev);
-                } else if !p.backup_region.is_empty() && !scanned.contains(&p.backup_region) {
-                    let msg = format!(
+            if !replicated.is_empty() {
+                let to: Vec<String> = replicated
+                    .iter()
+                    .filter_map(|a| a.split(':').nth(3).map(str::to_string))
+                    .collect();
+                let msg = match source {
+                        None => format!(
+                            "DB instance {}'s automated backups are replicated to {}.",
+                            db.id,
+                            join_words(&to)
+                        ),
+                        Some(s) => format!(
+                            "DB instance {} is a read replica of {}, whose automated backups are replicated to {}.",
+                            db.id,
+                            s.id,
+                            join_words(&to)
+                        ),
+                    };
+                cx.pass(r, msg, ev);
+            } else if !copies.is_empty() {
+                let msg = format!(
+                    "{subject} has a recent snapshot copy in another region: {}.",
+                    join_words(&copies)
+                );
+                cx.pass(r, msg, ev);
+            } else if !p.backup_region.is_empty() && !scanned.contains(&p.backup_region) {
+                let msg = format!(
                         "Could not look for DB instance {}'s snapshot copies: backup region {} was not scanned (add --region {}).",
                         db.id, p.backup_region, p.backup_region
                     );
-                    cx.emit(crate::finding::Status::Error, r, msg, ev);
-                } else if let Some(e) = unreadable {
-                    cx.error_on(r, "the other region's snapshots", e);
-                } else {
-                    let msg = format!(
-                        "DB instance {} has no automated backups replicated to another region and no snapshot copy younger than {} days in {}.",
-                        db.id,
+                cx.emit(crate::finding::Status::Error, r, msg, ev);
+            } else if let Some(e) = unreadable {
+                cx.error_on(r, "the other region's snapshots", e);
+            } else {
+                let mut msg = format!(
+                        "{subject} has no automated backups replicated to another region and no snapshot copy younger than {} days in {}.",
                         p.max_copy_age_days,
                         if scanned.len() > 1 { "the other scanned regions".to_string() } else { "another scanned region (scan the backup region too)".to_string() }
                     );
-                    cx.fail(r, msg, ev);
+                if d.cluster()
+                    .is_some_and(|c| c.kind() == "Multi-AZ DB cluster")
+                {
+                    msg.push_str(" AWS supports neither cross-Region automated backups nor snapshot copies for Multi-AZ DB clusters.");
                 }
+                cx.fail(r, msg, ev);
             }
-        }
+        });
     }
 }

@@ -1,26 +1,292 @@
 //! 2.2 RDS PostgreSQL: RDS-1 … RDS-8, RDS-10, RDS-12, RDS-13, per DB instance (and per
 //! manual snapshot for RDS-13), with the checklist's thresholds as parameters.
+//!
+//! Each instance is judged by what AWS decides for it: a member of a DB cluster (Aurora, or
+//! a Multi-AZ DB cluster) by its cluster for what the cluster keeps ([`Decider`]), a read
+//! replica by its source for what the source keeps (its backups).
 
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
-use crate::finding::{Evidence, ResourceRef};
+use crate::finding::{Evidence, ResourceRef, Status};
 use crate::glob::Glob;
-use crate::inventory::rds::{DbInstance, DbSnapshot};
+use crate::inventory::rds::{other_service, DbCluster, DbInstance, DbSnapshot};
 use crate::inventory::rds::{
-    DESCRIBE_DB_INSTANCES, DESCRIBE_DB_PARAMETERS, DESCRIBE_DB_SNAPSHOTS,
-    DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+    DESCRIBE_DB_CLUSTERS, DESCRIBE_DB_CLUSTER_PARAMETERS, DESCRIBE_DB_CLUSTER_SNAPSHOTS,
+    DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES, DESCRIBE_DB_INSTANCES, DESCRIBE_DB_PARAMETERS,
+    DESCRIBE_DB_SNAPSHOTS, DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
 };
+use crate::inventory::{CollectError, ErrorKind, Timestamp};
 use crate::rule_params;
 use crate::rules::params::{in_range, non_empty};
 
-fn db_ref(cx: &Cx<'_>, region: &str, db: &DbInstance) -> ResourceRef {
+/// What decides a DB instance's database-level settings (Multi-AZ, backups, deletion
+/// protection, encryption, the master user secret, the restore time): the instance itself,
+/// or for a member of a DB cluster, the cluster.
+#[derive(Clone, Copy)]
+pub enum Decider<'a> {
+    Instance(&'a DbInstance),
+    Cluster(&'a DbCluster),
+}
+
+impl Decider<'_> {
+    /// What decides `db`: its cluster when it is a member of one (an error when the
+    /// clusters could not be read, or when the cluster is not among them: never a guess),
+    /// else the instance.
+    pub fn of<'a>(region: Region<'a>, db: &'a DbInstance) -> Result<Decider<'a>, CollectError> {
+        let Some(id) = db.cluster_id.as_deref() else {
+            return Ok(Decider::Instance(db));
+        };
+        let clusters = region.inv.rds.clusters.get().map_err(Clone::clone)?;
+        clusters
+            .and_then(|c| c.get(id))
+            .map(Decider::Cluster)
+            .ok_or_else(|| CollectError {
+                source: DESCRIBE_DB_CLUSTERS.into(),
+                region: Some(region.name.to_string()),
+                kind: ErrorKind::Other,
+                message: format!(
+                    "DB instance {} is a member of DB cluster {id}, which the answer did not list",
+                    db.id
+                ),
+            })
+    }
+
+    /// What decides a setting AWS keeps per instance in Aurora (public access, enhanced
+    /// monitoring) but once for all instances in a Multi-AZ DB cluster.
+    pub fn of_own<'a>(region: Region<'a>, db: &'a DbInstance) -> Result<Decider<'a>, CollectError> {
+        if db.is_aurora() {
+            Ok(Decider::Instance(db))
+        } else {
+            Decider::of(region, db)
+        }
+    }
+}
+
+impl<'a> Decider<'a> {
+    /// The operation whose answer holds the deciding values.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Decider::Instance(_) => DESCRIBE_DB_INSTANCES,
+            Decider::Cluster(_) => DESCRIBE_DB_CLUSTERS,
+        }
+    }
+
+    /// The subject of a sentence about `db`'s deciding value: `DB instance X`, or `DB
+    /// instance X is a member of Aurora DB cluster C, which`.
+    pub fn subject(&self, db: &DbInstance) -> String {
+        match self {
+            Decider::Instance(_) => format!("DB instance {}", db.id),
+            Decider::Cluster(c) => {
+                format!(
+                    "DB instance {} is a member of {} {}, which",
+                    db.id,
+                    c.kind(),
+                    c.id
+                )
+            }
+        }
+    }
+
+    pub fn cluster(&self) -> Option<&'a DbCluster> {
+        match self {
+            Decider::Cluster(c) => Some(c),
+            Decider::Instance(_) => None,
+        }
+    }
+
+    pub fn multi_az(&self) -> Option<bool> {
+        match self {
+            Decider::Instance(d) => d.multi_az,
+            Decider::Cluster(c) => c.multi_az,
+        }
+    }
+
+    pub fn deletion_protection(&self) -> Option<bool> {
+        match self {
+            Decider::Instance(d) => d.deletion_protection,
+            Decider::Cluster(c) => c.deletion_protection,
+        }
+    }
+
+    pub fn publicly_accessible(&self) -> Option<bool> {
+        match self {
+            Decider::Instance(d) => d.publicly_accessible,
+            Decider::Cluster(c) => c.publicly_accessible,
+        }
+    }
+
+    pub fn storage_encrypted(&self) -> Option<bool> {
+        match self {
+            Decider::Instance(d) => d.storage_encrypted,
+            Decider::Cluster(c) => c.storage_encrypted,
+        }
+    }
+
+    pub fn backup_retention_days(&self) -> Option<i32> {
+        match self {
+            Decider::Instance(d) => d.backup_retention_days,
+            Decider::Cluster(c) => c.backup_retention_days,
+        }
+    }
+
+    pub fn master_user_secret_arn(&self) -> Option<&'a str> {
+        match self {
+            Decider::Instance(d) => d.master_user_secret_arn.as_deref(),
+            Decider::Cluster(c) => c.master_user_secret_arn.as_deref(),
+        }
+    }
+
+    pub fn latest_restorable_time(&self) -> Option<Timestamp> {
+        match self {
+            Decider::Instance(d) => d.latest_restorable_time,
+            Decider::Cluster(c) => c.latest_restorable_time,
+        }
+    }
+
+    /// Whether `s` is a manual snapshot of the database this decides for: one of the
+    /// cluster's DB cluster snapshots, or of the instance's DB snapshots.
+    pub fn owns(&self, s: &DbSnapshot) -> bool {
+        match self {
+            Decider::Instance(d) => s.cluster_id.is_none() && s.instance_id == d.id,
+            Decider::Cluster(c) => s.cluster_id.as_deref() == Some(c.id.as_str()),
+        }
+    }
+
+    /// Where that database's manual snapshots are listed in a region's RDS data, and the
+    /// operation that lists them.
+    pub fn snapshots_in<'r>(
+        &self,
+        rds: &'r crate::inventory::rds::Rds,
+    ) -> (
+        &'r crate::inventory::Observed<std::collections::BTreeMap<String, DbSnapshot>>,
+        &'static str,
+    ) {
+        match self {
+            Decider::Instance(_) => (&rds.snapshots, DESCRIBE_DB_SNAPSHOTS),
+            Decider::Cluster(_) => (&rds.cluster_snapshots, DESCRIBE_DB_CLUSTER_SNAPSHOTS),
+        }
+    }
+
+    pub fn engine_version(&self) -> Option<&'a str> {
+        match self {
+            Decider::Instance(d) => d.engine_version.as_deref(),
+            Decider::Cluster(c) => c.engine_version.as_deref(),
+        }
+    }
+}
+
+/// What a read replica replicates: the scanned DB instance or DB cluster (a Multi-AZ DB
+/// cluster can have instance replicas), its region, and what decides its settings.
+#[derive(Clone, Copy)]
+pub struct Replica<'a> {
+    pub home: Region<'a>,
+    pub id: &'a str,
+    pub decider: Decider<'a>,
+}
+
+/// For a read replica: what it replicates, found by identifier in its own region or by ARN
+/// in another scanned region, followed to the first database that is no replica (replicas
+/// of replicas cascade). `Ok(None)` for an instance that is no replica; an error when a
+/// source is not among the scanned instances or clusters.
+pub fn replica_of<'a>(
+    regions: &[Region<'a>],
+    region: Region<'a>,
+    db: &DbInstance,
+) -> Result<Option<Replica<'a>>, CollectError> {
+    replica_at(regions, region, db, 0)
+}
+
+/// AWS allows replicas of replicas three deep; more means a loop in the answers.
+const MAX_REPLICA_DEPTH: usize = 5;
+
+fn replica_at<'a>(
+    regions: &[Region<'a>],
+    region: Region<'a>,
+    db: &DbInstance,
+    depth: usize,
+) -> Result<Option<Replica<'a>>, CollectError> {
+    let (source, of_cluster) = match (&db.replica_source, &db.replica_source_cluster) {
+        (Some(s), _) => (s.as_str(), false),
+        (None, Some(c)) => (c.as_str(), true),
+        (None, None) => return Ok(None),
+    };
+    // An ARN names its region (`arn:aws:rds:REGION:ACCOUNT:db:ID`); an identifier is local.
+    let (where_, id) = match source.strip_prefix("arn:") {
+        Some(_) => {
+            let parts: Vec<&str> = source.split(':').collect();
+            (
+                parts.get(3).copied().unwrap_or(region.name),
+                parts.last().copied().unwrap_or(source),
+            )
+        }
+        None => (region.name, source),
+    };
+    let (op, listed) = if of_cluster {
+        (DESCRIBE_DB_CLUSTERS, "DB clusters")
+    } else {
+        (DESCRIBE_DB_INSTANCES, "DB instances")
+    };
+    let not_scanned = |message: String| CollectError {
+        source: op.into(),
+        region: Some(where_.to_string()),
+        kind: ErrorKind::NotCollected,
+        message,
+    };
+    let Some(home) = regions.iter().find(|r| r.name == where_).copied() else {
+        return Err(not_scanned(format!(
+            "its source {source} is in region {where_}, which was not scanned"
+        )));
+    };
+    let missing = || {
+        not_scanned(format!(
+            "its source {source} is not among the {listed} of {where_}"
+        ))
+    };
+    if of_cluster {
+        let clusters = home.inv.rds.clusters.get().map_err(Clone::clone)?;
+        let c = clusters.and_then(|m| m.get(id)).ok_or_else(missing)?;
+        return Ok(Some(Replica {
+            home,
+            id: c.id.as_str(),
+            decider: Decider::Cluster(c),
+        }));
+    }
+    let dbs = home.inv.rds.instances.get().map_err(Clone::clone)?;
+    let src = dbs.and_then(|m| m.get(id)).ok_or_else(missing)?;
+    if src.replica_source.is_some() || src.replica_source_cluster.is_some() {
+        if depth >= MAX_REPLICA_DEPTH {
+            return Err(CollectError {
+                source: op.into(),
+                region: Some(where_.to_string()),
+                kind: ErrorKind::Other,
+                message: format!(
+                    "its chain of read replica sources through {source} is more than {MAX_REPLICA_DEPTH} deep"
+                ),
+            });
+        }
+        return replica_at(regions, home, src, depth + 1);
+    }
+    Ok(Some(Replica {
+        home,
+        id: src.id.as_str(),
+        decider: Decider::of(home, src)?,
+    }))
+}
+
+/// The finding's resource for a DB instance.
+pub(crate) fn db_ref(cx: &Cx<'_>, region: &str, db: &DbInstance) -> ResourceRef {
     cx.resource("rds-db-instance", &db.id, region)
         .name(Some(&db.id))
         .arn(db.arn.clone())
 }
 
 fn snapshot_ref(cx: &Cx<'_>, region: &str, s: &DbSnapshot) -> ResourceRef {
-    cx.resource("rds-db-snapshot", &s.id, region)
+    let kind = if s.cluster_id.is_some() {
+        "rds-db-cluster-snapshot"
+    } else {
+        "rds-db-snapshot"
+    };
+    cx.resource(kind, &s.id, region)
         .name(Some(&s.id))
         .arn(s.arn.clone())
 }
@@ -31,8 +297,8 @@ fn in_scope(instances: &[String], id: &str) -> bool {
 }
 
 /// Runs `f` on every DB instance in scope in every region; `error` where instances are
-/// unreadable.
-fn each_instance(
+/// unreadable. The DocumentDB and Neptune instances the same API lists are `skipped`.
+pub(crate) fn each_instance(
     cx: &mut Cx<'_>,
     instances: &[String],
     mut f: impl FnMut(&mut Cx<'_>, Region<'_>, &DbInstance),
@@ -44,45 +310,87 @@ fn each_instance(
             continue;
         };
         for db in dbs.values().filter(|d| in_scope(instances, &d.id)) {
-            f(cx, region, db);
+            if db.is_rds() {
+                f(cx, region, db);
+            } else {
+                skip_other_service(cx, region, db);
+            }
         }
     }
+}
+
+/// `skipped` for a DocumentDB or Neptune instance: another service's database, which
+/// DescribeDBInstances lists too.
+pub(crate) fn skip_other_service(cx: &mut Cx<'_>, region: Region<'_>, db: &DbInstance) {
+    let msg = format!(
+        "DB instance {} runs {} (an Amazon {} database, which the RDS rules do not judge).",
+        db.id,
+        db.engine,
+        other_service(&db.engine).unwrap_or("other")
+    );
+    cx.skip(db_ref(cx, region.name, db), msg);
+}
+
+/// How to find what decides a setting of an instance: [`Decider::of`] or
+/// [`Decider::of_own`].
+type Decide = for<'a> fn(Region<'a>, &'a DbInstance) -> Result<Decider<'a>, CollectError>;
+
+/// [`each_instance`] with what decides each instance's setting; `error` on an instance
+/// whose cluster could not be read.
+fn each_decided(
+    cx: &mut Cx<'_>,
+    instances: &[String],
+    decide: Decide,
+    mut f: impl FnMut(&mut Cx<'_>, Region<'_>, &DbInstance, Decider<'_>),
+) {
+    each_instance(cx, instances, |cx, region, db| match decide(region, db) {
+        Ok(d) => f(cx, region, db, d),
+        Err(e) => cx.error_on(db_ref(cx, region.name, db), "its DB cluster", &e),
+    });
 }
 
 fn all() -> Vec<String> {
     vec!["*".to_string()]
 }
 
-/// A yes/no property of each instance.
+/// The evidence's observed value: `field` of what decides, naming the cluster when a
+/// cluster decides.
+fn decided_evidence(d: &Decider<'_>, field: &str, value: serde_json::Value) -> serde_json::Value {
+    match d.cluster() {
+        None => serde_json::json!({ field: value }),
+        Some(c) => serde_json::json!({ "db_cluster": c.id, field: value }),
+    }
+}
+
+/// A yes/no setting, read from what decides it for each instance (itself or its cluster).
+#[allow(clippy::too_many_arguments)]
 fn boolean_rule(
     cx: &mut Cx<'_>,
     instances: &[String],
-    get: impl Fn(&DbInstance) -> Option<bool>,
+    decide: Decide,
+    get: impl Fn(&Decider<'_>) -> Option<bool>,
     field: &str,
     want: bool,
     good: &str,
     bad: &str,
 ) {
-    each_instance(cx, instances, |cx, region, db| {
+    each_decided(cx, instances, decide, |cx, region, db, d| {
         let r = db_ref(cx, region.name, db);
-        let v = get(db);
+        let v = get(&d);
         let ev = vec![Evidence::new(
-            DESCRIBE_DB_INSTANCES,
-            serde_json::json!({ field: v }),
+            d.source(),
+            decided_evidence(&d, field, serde_json::json!(v)),
             Some(format!("{field} = {want}")),
         )];
         let Some(v) = v else {
             let msg = format!(
-                "Could not check DB instance {}: {DESCRIBE_DB_INSTANCES} did not report {field}.",
-                db.id
+                "Could not check DB instance {}: {} did not report {field}.",
+                db.id,
+                d.source()
             );
-            return cx.emit(crate::finding::Status::Error, r, msg, ev);
+            return cx.emit(Status::Error, r, msg, ev);
         };
-        let msg = format!(
-            "DB instance {} {}.",
-            db.id,
-            if v == want { good } else { bad }
-        );
+        let msg = format!("{} {}.", d.subject(db), if v == want { good } else { bad });
         cx.verdict(v == want, r, msg, ev);
     });
 }
@@ -96,17 +404,21 @@ declare_rule! {
         controls: ["RDS-1"],
         severity: High,
         kind: "rds-db-instance",
-        title: "The database is not PostgreSQL, or runs a major version older than planned",
+        title: "The database runs an unplanned engine, or a major version too old or out of AWS's standard support",
         reads: [Rds],
     }
 }
 
 rule_params! {
     pub struct EngineParams {
-        /// The engine every DB instance must run.
+        /// The engine every DB instance must run (wildcards allowed: `"*"` accepts any).
         "engine" => engine: String = "postgres".to_string();
-        /// The oldest major version allowed.
+        /// The oldest PostgreSQL major version allowed (RDS and Aurora PostgreSQL; other
+        /// engines number their versions otherwise and are judged by `standard-support`).
         "min-major-version" => min_major_version: u32 = 14, check = in_range(9, 99);
+        /// Whether a major version past the end of AWS's standard support fails (the table
+        /// of every engine's majors is built in; an engine it does not list is not judged).
+        "standard-support" => standard_support: bool = true;
         /// Whether having no DB instance at all is a violation.
         "require-instance" => require_instance: bool = true;
         /// DB instance identifiers in scope (wildcards allowed), e.g. `["lc-prod-*"]`.
@@ -114,16 +426,12 @@ rule_params! {
     }
 }
 
-/// The major version of `16.3` (16) or `9.6.22` (9).
-fn major_version(v: &str) -> Option<u32> {
-    v.split('.').next()?.parse().ok()
-}
-
 impl Rule for RdsEngineVersionTooOld {
     type Params = EngineParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &EngineParams) {
         cx.threshold("min-major-version");
+        let today = cx.snap.collection.finished_at.day();
         let mut seen = false;
         let mut blocked = false;
         let regions: Vec<Region<'_>> = cx.regions().collect();
@@ -135,16 +443,19 @@ impl Rule for RdsEngineVersionTooOld {
                 continue;
             };
             for db in dbs.values().filter(|d| in_scope(&p.instances, &d.id)) {
+                if !db.is_rds() {
+                    skip_other_service(cx, region, db);
+                    continue;
+                }
                 seen = true;
                 let r = db_ref(cx, region.name, db);
                 let version = db.engine_version.as_deref().unwrap_or("unknown");
-                let major = db.engine_version.as_deref().and_then(major_version);
                 let ev = vec![Evidence::new(
                     DESCRIBE_DB_INSTANCES,
                     serde_json::json!({ "engine": db.engine, "engine_version": db.engine_version }),
                     Some(format!("{} >= {}", p.engine, p.min_major_version)),
                 )];
-                if db.engine != p.engine {
+                if !Glob(p.engine.clone()).matches(&db.engine) {
                     let msg = format!(
                         "DB instance {} runs {} {version}; the policy requires {}.",
                         db.id, db.engine, p.engine
@@ -152,20 +463,84 @@ impl Rule for RdsEngineVersionTooOld {
                     cx.fail(r, msg, ev);
                     continue;
                 }
-                match major {
-                    None => {
+                let Some(major) = db
+                    .engine_version
+                    .as_deref()
+                    .and_then(|v| super::engines::major(&db.engine, v))
+                else {
+                    let msg = format!(
+                        "DB instance {} reports engine version {version:?}, which has no major version to compare.",
+                        db.id
+                    );
+                    cx.emit(Status::Error, r, msg, ev);
+                    continue;
+                };
+                // The planned minimum, where the engine counts PostgreSQL's majors.
+                if db.is_postgres() {
+                    let m: f64 = major.parse().unwrap_or(0.0);
+                    if m < f64::from(p.min_major_version) {
                         let msg = format!(
-                            "DB instance {} reports engine version {version:?}, which has no major version to compare.",
-                            db.id
-                        );
-                        cx.emit(crate::finding::Status::Error, r, msg, ev);
-                    }
-                    Some(m) => {
-                        let msg = format!(
-                            "DB instance {} runs {} {version} (major {m}); the policy requires at least {}.",
+                            "DB instance {} runs {} {version} (major {major}); the policy requires at least {}.",
                             db.id, db.engine, p.min_major_version
                         );
-                        cx.verdict(m >= p.min_major_version, r, msg, ev);
+                        cx.fail(r, msg, ev);
+                        continue;
+                    }
+                }
+                use super::engines::Support;
+                let support = super::engines::support(&db.engine, &major, today);
+                match support {
+                    Support::EndedOn(end) | Support::Older(end) if p.standard_support => {
+                        cx.threshold("standard-support");
+                        let msg = format!(
+                            "DB instance {} runs {} {version} (major {major}), whose standard support by AWS ended {} {end}.",
+                            db.id,
+                            db.engine,
+                            if matches!(support, Support::Older(_)) { "before" } else { "on" }
+                        );
+                        cx.fail(r, msg, ev);
+                    }
+                    _ if db.is_postgres() => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version} (major {major}); the policy requires at least {}.",
+                            db.id, db.engine, p.min_major_version
+                        );
+                        cx.pass(r, msg, ev);
+                    }
+                    Support::Until(end) => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version} (major {major}), in AWS's standard support until {end}.",
+                            db.id, db.engine
+                        );
+                        cx.pass(r, msg, ev);
+                    }
+                    Support::Newer => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version} (major {major}), newer than every major in infraverify's table, so in standard support.",
+                            db.id, db.engine
+                        );
+                        cx.pass(r, msg, ev);
+                    }
+                    _ if !p.standard_support => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version}; the policy sets no version requirement for {}.",
+                            db.id, db.engine, db.engine
+                        );
+                        cx.pass(r, msg, ev);
+                    }
+                    Support::UnknownMajor => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version} (major {major}), a major infraverify's table of AWS's support dates does not list.",
+                            db.id, db.engine
+                        );
+                        cx.emit(Status::Error, r, msg, ev);
+                    }
+                    Support::UnknownEngine | Support::EndedOn(_) | Support::Older(_) => {
+                        let msg = format!(
+                            "DB instance {} runs {} {version}, an engine infraverify's table of AWS's support dates does not list; its version is not judged.",
+                            db.id, db.engine
+                        );
+                        cx.skip(r, msg);
                     }
                 }
             }
@@ -329,19 +704,106 @@ rule_params! {
     }
 }
 
-impl Rule for RdsMultiAzDisabled {
-    type Params = DbScope;
+rule_params! {
+    pub struct MultiAzParams {
+        /// For a member of a DB cluster: the fewest zones its cluster's instances must span
+        /// (unless the cluster reports itself Multi-AZ).
+        "min-azs" => min_azs: u32 = 2, check = in_range(2, 6);
+        /// DB instance identifiers in scope (wildcards allowed), e.g. `["lc-prod-*"]`.
+        "instances" => instances: Vec<String> = all(), check = non_empty;
+    }
+}
 
-    fn check(&self, cx: &mut Cx<'_>, p: &DbScope) {
-        boolean_rule(
-            cx,
-            &p.instances,
-            |d| Some(d.multi_az),
-            "multi_az",
-            true,
-            "is Multi-AZ",
-            "is single-AZ: a zone outage takes the database down",
-        );
+impl Rule for RdsMultiAzDisabled {
+    type Params = MultiAzParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &MultiAzParams) {
+        each_decided(cx, &p.instances, Decider::of, |cx, region, db, d| {
+            let Some(c) = d.cluster() else {
+                let r = db_ref(cx, region.name, db);
+                let ev = vec![Evidence::new(
+                    DESCRIBE_DB_INSTANCES,
+                    serde_json::json!({ "multi_az": db.multi_az }),
+                    Some("multi_az = true".into()),
+                )];
+                return match db.multi_az {
+                    None => {
+                        let msg = format!("Could not check DB instance {}: {DESCRIBE_DB_INSTANCES} did not report multi_az.", db.id);
+                        cx.emit(Status::Error, r, msg, ev)
+                    }
+                    Some(true) => cx.pass(r, format!("DB instance {} is Multi-AZ.", db.id), ev),
+                    Some(false) => cx.fail(
+                        r,
+                        format!(
+                            "DB instance {} is single-AZ: a zone outage takes the database down.",
+                            db.id
+                        ),
+                        ev,
+                    ),
+                };
+            };
+            cx.threshold("min-azs");
+            let r = db_ref(cx, region.name, db);
+            // The zones of the cluster's instances, as DescribeDBInstances reports them.
+            let instances = region.inv.rds.instances.get().ok().flatten();
+            let mut zones: Vec<&str> = Vec::new();
+            let mut unknown: Vec<&str> = Vec::new();
+            for m in &c.members {
+                match instances
+                    .and_then(|i| i.get(&m.instance_id))
+                    .and_then(|i| i.availability_zone.as_deref())
+                {
+                    Some(z) => zones.push(z),
+                    None => unknown.push(&m.instance_id),
+                }
+            }
+            zones.sort();
+            zones.dedup();
+            let ev = vec![Evidence::new(
+                DESCRIBE_DB_CLUSTERS,
+                serde_json::json!({ "db_cluster": c.id, "multi_az": c.multi_az, "member_zones": zones }),
+                Some(format!(
+                    "multi_az = true, or members in at least {} zones",
+                    p.min_azs
+                )),
+            )];
+            let spread = zones.len() as u32 >= p.min_azs;
+            let subject = d.subject(db);
+            let in_zones = format!(
+                "{} zone{}{}",
+                zones.len(),
+                if zones.len() == 1 { "" } else { "s" },
+                if zones.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", zones.join(", "))
+                }
+            );
+            if spread {
+                let msg = format!("{subject} is Multi-AZ, with instances in {in_zones}.");
+                cx.pass(r, msg, ev);
+            } else if c.multi_az == Some(true) {
+                // AWS's own verdict; the zones seen would not show it.
+                let msg = format!("{subject} reports itself Multi-AZ.");
+                cx.pass(r, msg, ev);
+            } else if !unknown.is_empty() {
+                let names: Vec<String> = unknown.iter().map(|s| s.to_string()).collect();
+                let msg = format!(
+                    "Could not check DB instance {}: its {} {} does not report itself Multi-AZ, and the zones of {} are not known.",
+                    db.id,
+                    c.kind(),
+                    c.id,
+                    join_words(&names)
+                );
+                cx.emit(Status::Error, r, msg, ev);
+            } else {
+                let msg = format!(
+                    "{subject} has instances in {in_zones} only (at least {} required): a zone outage takes the database down.",
+                    p.min_azs
+                );
+                cx.fail(r, msg, ev);
+            }
+        });
     }
 }
 
@@ -379,31 +841,27 @@ impl Rule for RdsStorageInsufficient {
         cx.threshold("min-gb");
         each_instance(cx, &p.instances, |cx, region, db| {
             let r = db_ref(cx, region.name, db);
-            let mut problems = Vec::new();
-            if (db.allocated_storage_gb as i64) < p.min_gb as i64 {
-                problems.push(format!(
-                    "has {} GiB of storage (at least {} required)",
-                    db.allocated_storage_gb, p.min_gb
-                ));
-            }
-            let ty = db.storage_type.as_deref().unwrap_or("unknown");
-            if ty != p.storage_type {
-                problems.push(format!("uses {ty} storage ({} required)", p.storage_type));
-            }
-            let autoscales = db
-                .max_allocated_storage_gb
-                .is_some_and(|m| m > db.allocated_storage_gb);
-            if p.require_autoscaling && !autoscales {
-                problems.push(
-                    "does not autoscale storage (MaxAllocatedStorage not above AllocatedStorage)"
-                        .to_string(),
+            if db.is_aurora() {
+                let msg = format!(
+                    "DB instance {} is an Aurora instance: its storage is its cluster's volume, which grows by itself, so size, type and autoscaling do not apply.",
+                    db.id
                 );
+                return cx.skip(r, msg);
             }
+            let d = match Decider::of(region, db) {
+                Ok(d) => d,
+                Err(e) => return cx.error_on(r, "its DB cluster", &e),
+            };
+            // A Multi-AZ DB cluster provisions every instance's storage itself.
+            let (allocated, ty) = match d.cluster() {
+                Some(c) => (c.allocated_storage_gb, c.storage_type.as_deref()),
+                None => (db.allocated_storage_gb, db.storage_type.as_deref()),
+            };
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_INSTANCES,
+                d.source(),
                 serde_json::json!({
-                    "allocated_storage_gb": db.allocated_storage_gb,
-                    "storage_type": db.storage_type,
+                    "allocated_storage_gb": allocated,
+                    "storage_type": ty,
                     "max_allocated_storage_gb": db.max_allocated_storage_gb,
                 }),
                 Some(format!(
@@ -417,19 +875,61 @@ impl Rule for RdsStorageInsufficient {
                     }
                 )),
             )];
+            let Some(allocated) = allocated else {
+                let msg = format!(
+                    "Could not check DB instance {}: {} did not report its allocated storage.",
+                    db.id,
+                    d.source()
+                );
+                return cx.emit(Status::Error, r, msg, ev);
+            };
+            let mut problems = Vec::new();
+            if i64::from(allocated) < i64::from(p.min_gb) {
+                problems.push(format!(
+                    "has {allocated} GiB of storage (at least {} required)",
+                    p.min_gb
+                ));
+            }
+            let Some(ty) = ty else {
+                let msg = format!(
+                    "Could not check DB instance {}: {} did not report its storage type.",
+                    db.id,
+                    d.source()
+                );
+                return cx.emit(Status::Error, r, msg, ev);
+            };
+            if ty != p.storage_type {
+                problems.push(format!("uses {ty} storage ({} required)", p.storage_type));
+            }
+            let autoscales = db.max_allocated_storage_gb.is_some_and(|m| m > allocated);
+            // A Multi-AZ DB cluster cannot autoscale storage (AWS: "Multi-AZ DB clusters
+            // don't support ... storage autoscaling"): that part does not apply.
+            let can_autoscale = d.cluster().is_none();
+            if p.require_autoscaling && can_autoscale && !autoscales {
+                problems.push(
+                    "does not autoscale storage (MaxAllocatedStorage not above AllocatedStorage)"
+                        .to_string(),
+                );
+            }
+            let subject = match d.cluster() {
+                Some(c) => format!("DB instance {} (of {} {})", db.id, c.kind(), c.id),
+                None => format!("DB instance {}", db.id),
+            };
             if problems.is_empty() {
                 let msg = format!(
-                    "DB instance {} has {} GiB of {ty} storage{}.",
-                    db.id,
-                    db.allocated_storage_gb,
+                    "{subject} has {allocated} GiB of {ty} storage{}.",
                     match db.max_allocated_storage_gb {
                         Some(m) if autoscales => format!(", autoscaling to {m} GiB"),
+                        _ if !can_autoscale && p.require_autoscaling => {
+                            " (a Multi-AZ DB cluster cannot autoscale storage, so that is not required)"
+                                .to_string()
+                        }
                         _ => String::new(),
                     }
                 );
                 cx.pass(r, msg, ev);
             } else {
-                let msg = format!("DB instance {} {}.", db.id, join_words(&problems));
+                let msg = format!("{subject} {}.", join_words(&problems));
                 cx.fail(r, msg, ev);
             }
         });
@@ -457,7 +957,8 @@ impl Rule for RdsDeletionProtectionDisabled {
         boolean_rule(
             cx,
             &p.instances,
-            |d| Some(d.deletion_protection),
+            Decider::of,
+            |d| d.deletion_protection(),
             "deletion_protection",
             true,
             "has deletion protection on",
@@ -489,25 +990,101 @@ rule_params! {
     }
 }
 
+/// What decides a DB instance's backups: for a read replica, its source's decider (and the
+/// source, for messages); else its own. `Err` after an `error` finding.
+pub(crate) fn backup_decider<'a>(
+    cx: &mut Cx<'_>,
+    regions: &[Region<'a>],
+    region: Region<'a>,
+    db: &'a DbInstance,
+) -> Result<(Decider<'a>, Option<Replica<'a>>), ()> {
+    let r = db_ref(cx, region.name, db);
+    match replica_of(regions, region, db) {
+        Err(e) => {
+            cx.error_on(r, "its source's backups", &e);
+            Err(())
+        }
+        Ok(Some(replica)) => Ok((replica.decider, Some(replica))),
+        Ok(None) => match Decider::of(region, db) {
+            Ok(d) => Ok((d, None)),
+            Err(e) => {
+                cx.error_on(r, "its DB cluster", &e);
+                Err(())
+            }
+        },
+    }
+}
+
+/// The subject of a sentence about a DB instance's backups: the instance, its cluster, or
+/// what it replicates (and that one's cluster).
+pub(crate) fn backup_subject(
+    db: &DbInstance,
+    d: &Decider<'_>,
+    replica: Option<Replica<'_>>,
+) -> String {
+    match replica {
+        None => d.subject(db),
+        Some(s) => match d.cluster() {
+            None => format!("DB instance {} is a read replica of {}, which", db.id, s.id),
+            Some(c) if c.id == s.id => format!(
+                "DB instance {} is a read replica of {} {}, which",
+                db.id,
+                c.kind(),
+                c.id
+            ),
+            Some(c) => format!(
+                "DB instance {} is a read replica of {}, a member of {} {}, which",
+                db.id,
+                s.id,
+                c.kind(),
+                c.id
+            ),
+        },
+    }
+}
+
 impl Rule for RdsBackupRetentionTooShort {
     type Params = RetentionParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &RetentionParams) {
         cx.threshold("min-days");
+        let regions: Vec<Region<'_>> = cx.regions().collect();
         each_instance(cx, &p.instances, |cx, region, db| {
+            let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
+                return;
+            };
             let r = db_ref(cx, region.name, db);
-            let days = db.backup_retention_days;
+            let days = d.backup_retention_days();
+            let mut observed =
+                decided_evidence(&d, "backup_retention_days", serde_json::json!(days));
+            if let Some(s) = source {
+                observed["read_replica_of"] = serde_json::json!(s.id);
+            }
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_INSTANCES,
-                serde_json::json!({ "backup_retention_days": days }),
+                d.source(),
+                observed,
                 Some(format!(">= {}", p.min_days)),
             )];
-            let msg = if days == 0 {
-                format!("DB instance {} has automated backups turned off; the policy requires at least {} days.", db.id, p.min_days)
-            } else {
-                format!("DB instance {} keeps backups for {days} days; the policy requires at least {}.", db.id, p.min_days)
+            let subject = backup_subject(db, &d, source);
+            let msg = match days {
+                None => {
+                    let msg = format!(
+                        "Could not check DB instance {}: {} did not report the backup retention.",
+                        db.id,
+                        d.source()
+                    );
+                    return cx.emit(Status::Error, r, msg, ev);
+                }
+                Some(0) => format!(
+                    "{subject} has automated backups turned off; the policy requires at least {} days.",
+                    p.min_days
+                ),
+                Some(n) => format!(
+                    "{subject} keeps backups for {n} days; the policy requires at least {}.",
+                    p.min_days
+                ),
             };
-            cx.verdict(days >= p.min_days as i32, r, msg, ev);
+            cx.verdict(days.unwrap_or(0) >= p.min_days as i32, r, msg, ev);
         });
     }
 }
@@ -537,6 +1114,52 @@ rule_params! {
     }
 }
 
+/// One parameter group's parameters, and how to name the group in a message.
+struct Group<'a> {
+    label: String,
+    params: Option<&'a std::collections::BTreeMap<String, crate::inventory::rds::Parameter>>,
+}
+
+impl Group<'_> {
+    /// `Some(value)` when the group lists the parameter (`None` inside: listed without a
+    /// value, that is, unset); `None` when it does not list it.
+    fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.params?.get(name).map(|p| p.value.as_deref())
+    }
+
+    /// Whether a user set the parameter in this group.
+    fn set_by_user(&self, name: &str) -> bool {
+        self.params
+            .and_then(|m| m.get(name))
+            .is_some_and(|p| p.source.as_deref() == Some("user"))
+    }
+}
+
+/// The parameters of the group `name` among `groups`, or the error that stands in the way.
+fn group<'a>(
+    region: Region<'_>,
+    groups: &'a crate::inventory::Observed<
+        std::collections::BTreeMap<String, crate::inventory::rds::ParameterGroup>,
+    >,
+    name: &str,
+    op: &'static str,
+    label: String,
+) -> Result<Group<'a>, CollectError> {
+    let groups = groups.get().map_err(Clone::clone)?;
+    let Some(g) = groups.and_then(|g| g.get(name)) else {
+        return Err(CollectError {
+            source: op.into(),
+            region: Some(region.name.into()),
+            kind: ErrorKind::NotCollected,
+            message: format!("parameters of group {name} were not collected"),
+        });
+    };
+    Ok(Group {
+        label,
+        params: g.parameters.get().map_err(Clone::clone)?,
+    })
+}
+
 impl Rule for RdsParameterGroupMisconfigured {
     type Params = ParameterParams;
 
@@ -544,7 +1167,7 @@ impl Rule for RdsParameterGroupMisconfigured {
         cx.threshold("min-max-connections");
         each_instance(cx, &p.instances, |cx, region, db| {
             let r = db_ref(cx, region.name, db);
-            if db.engine != "postgres" {
+            if !db.is_postgres() {
                 let msg = format!(
                     "DB instance {} runs {}, not PostgreSQL; its parameters are not checked.",
                     db.id, db.engine
@@ -552,43 +1175,108 @@ impl Rule for RdsParameterGroupMisconfigured {
                 cx.skip(r, msg);
                 return;
             }
-            let Some(gref) = db.parameter_groups.first() else {
-                let msg = format!("DB instance {} reports no parameter group.", db.id);
-                cx.fail(r, msg, vec![]);
-                return;
+            let d = match Decider::of(region, db) {
+                Ok(d) => d,
+                Err(e) => return cx.error_on(r, "its DB cluster", &e),
             };
-            let groups = match region.inv.rds.parameter_groups.get() {
-                Ok(g) => g,
-                Err(e) => return cx.error_on(r, "the parameter group", e),
-            };
-            let Some(group) = groups.and_then(|g| g.get(&gref.name)) else {
-                let e = crate::inventory::CollectError {
-                    source: DESCRIBE_DB_PARAMETERS.into(),
-                    region: Some(region.name.into()),
-                    kind: crate::inventory::ErrorKind::NotCollected,
-                    message: format!("parameters of group {} were not collected", gref.name),
+            // The groups that hold the instance's parameters: its own DB parameter group; a
+            // cluster member's DB cluster parameter group too, which a Multi-AZ DB cluster
+            // applies to every instance and whose values an Aurora instance's own group
+            // overrides only where a user set them.
+            let gref = db.parameter_groups.first();
+            let mut groups: Vec<Group<'_>> = Vec::new();
+            if let Some(c) = d.cluster() {
+                let Some(name) = &c.parameter_group else {
+                    // Every DB cluster has one (a default one at least): a missing answer.
+                    let msg = format!(
+                        "Could not check DB instance {}: {DESCRIBE_DB_CLUSTERS} did not report the DB cluster parameter group of {} {}.",
+                        db.id,
+                        c.kind(),
+                        c.id
+                    );
+                    return cx.emit(Status::Error, r, msg, vec![]);
                 };
-                return cx.error_on(r, "the parameter group", &e);
+                match group(
+                    region,
+                    &region.inv.rds.cluster_parameter_groups,
+                    name,
+                    DESCRIBE_DB_CLUSTER_PARAMETERS,
+                    format!(
+                        "DB cluster parameter group {name} (of {} {})",
+                        c.kind(),
+                        c.id
+                    ),
+                ) {
+                    Ok(g) => groups.push(g),
+                    Err(e) => return cx.error_on(r, "the DB cluster parameter group", &e),
+                }
+            }
+            let aurora = d.cluster().is_some_and(|c| c.is_aurora());
+            if d.cluster().is_none() || aurora {
+                let Some(gref) = gref else {
+                    let msg = format!(
+                        "Could not check DB instance {}: {DESCRIBE_DB_INSTANCES} did not report its parameter group.",
+                        db.id
+                    );
+                    return cx.emit(Status::Error, r, msg, vec![]);
+                };
+                match group(
+                    region,
+                    &region.inv.rds.parameter_groups,
+                    &gref.name,
+                    DESCRIBE_DB_PARAMETERS,
+                    format!("parameter group {}", gref.name),
+                ) {
+                    Ok(g) => groups.push(g),
+                    Err(e) => return cx.error_on(r, "the parameter group", &e),
+                }
+            }
+            // The value that applies: an Aurora instance's own group where a user set it,
+            // else the first group that gives it (the cluster's before the instance's engine
+            // defaults); `Some(None)` when groups list it without a value, which a user may
+            // have set so, but an engine default listed so is not known.
+            let value = |name: &str| -> (Option<Option<String>>, &Group<'_>) {
+                let own = groups.last().expect("one group at least");
+                if aurora && own.set_by_user(name) {
+                    return (own.get(name).map(|v| v.map(str::to_string)), own);
+                }
+                let mut listed = None;
+                for g in &groups {
+                    match g.get(name) {
+                        Some(Some(v)) => return (Some(Some(v.to_string())), g),
+                        Some(None) if g.set_by_user(name) => return (Some(None), g),
+                        Some(None) => listed = listed.or(Some(g)),
+                        None => {}
+                    }
+                }
+                match listed {
+                    Some(g) => (Some(None), g),
+                    None => (None, groups.first().expect("one group at least")),
+                }
             };
-            let params = match group.parameters.get() {
-                Ok(p) => p,
-                Err(e) => return cx.error_on(r, "the parameter group", e),
+            let (max_conn, mc_group) = value("max_connections");
+            let (preload, pl_group) = value("shared_preload_libraries");
+            let deciding: Vec<&str> = {
+                let mut v = vec![mc_group.label.as_str(), pl_group.label.as_str()];
+                v.dedup();
+                v
             };
-            let value = |name: &str| {
-                params
-                    .and_then(|m| m.get(name))
-                    .and_then(|p| p.value.clone())
-            };
-            let max_conn = value("max_connections");
-            let preload = value("shared_preload_libraries");
+            let mut observed = serde_json::json!({
+                "parameter_group": gref.map(|g| g.name.clone()),
+                "apply_status": gref.and_then(|g| g.apply_status.clone()),
+                "max_connections": max_conn.clone().flatten(),
+                "shared_preload_libraries": preload.clone().flatten(),
+            });
+            if let Some(c) = d.cluster() {
+                observed["db_cluster_parameter_group"] = serde_json::json!(c.parameter_group);
+            }
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_PARAMETERS,
-                serde_json::json!({
-                    "parameter_group": gref.name,
-                    "apply_status": gref.apply_status,
-                    "max_connections": max_conn,
-                    "shared_preload_libraries": preload,
-                }),
+                if d.cluster().is_some() {
+                    DESCRIBE_DB_CLUSTER_PARAMETERS
+                } else {
+                    DESCRIBE_DB_PARAMETERS
+                },
+                observed,
                 Some(format!(
                     "max_connections >= {}; shared_preload_libraries includes {}",
                     p.min_max_connections,
@@ -597,17 +1285,27 @@ impl Rule for RdsParameterGroupMisconfigured {
             )];
             let mut problems = Vec::new();
             let mut unknown = Vec::new();
-            match max_conn.as_deref().map(|v| (v, v.trim().parse::<u64>())) {
+            match max_conn.as_ref().map(|v| v.as_deref().map(|v| (v, v.trim().parse::<u64>()))) {
                 None => unknown.push("max_connections is not reported".to_string()),
-                Some((_, Ok(n))) if n >= u64::from(p.min_max_connections) => {}
-                Some((_, Ok(n))) => problems.push(format!("max_connections is {n} (at least {} required)", p.min_max_connections)),
-                Some((formula, Err(_))) => unknown.push(format!(
+                Some(None) => unknown.push(
+                    "max_connections is not set, so the engine's default applies, whose value depends on memory RDS reserves; set it explicitly".to_string(),
+                ),
+                Some(Some((_, Ok(n)))) if n >= u64::from(p.min_max_connections) => {}
+                Some(Some((_, Ok(n)))) => problems.push(format!("max_connections is {n} (at least {} required)", p.min_max_connections)),
+                Some(Some((formula, Err(_)))) => unknown.push(format!(
                     "max_connections is the formula {formula}, whose value depends on memory RDS reserves; set it explicitly"
                 )),
             }
             match &preload {
                 None => unknown.push("shared_preload_libraries is not reported".to_string()),
+                // The engine's default applies, whose list the API does not give (RDS for
+                // PostgreSQL documents pg_stat_statements there from version 11).
+                Some(None) if !pl_group.set_by_user("shared_preload_libraries") => unknown.push(
+                    "shared_preload_libraries has no value in the answer, so the engine's default applies, which the API does not give; set it explicitly".to_string(),
+                ),
                 Some(list) => {
+                    // Set without a value by a user: no library is preloaded.
+                    let list = list.as_deref().unwrap_or("");
                     let have: Vec<&str> = list.split(',').map(str::trim).collect();
                     let missing: Vec<String> = p
                         .preload_libraries
@@ -616,40 +1314,56 @@ impl Rule for RdsParameterGroupMisconfigured {
                         .cloned()
                         .collect();
                     if !missing.is_empty() {
-                        problems.push(format!(
-                            "shared_preload_libraries lacks {}",
-                            join_words(&missing)
-                        ));
+                        problems.push(if list.trim().is_empty() {
+                            format!(
+                                "shared_preload_libraries is set empty, so it lacks {}",
+                                join_words(&missing)
+                            )
+                        } else {
+                            format!("shared_preload_libraries lacks {}", join_words(&missing))
+                        });
                     }
                 }
             }
-            if let Some(status) = gref.apply_status.as_deref().filter(|s| *s != "in-sync") {
+            if let Some(status) = gref
+                .and_then(|g| g.apply_status.as_deref())
+                .filter(|s| *s != "in-sync")
+            {
                 problems.push(format!(
                     "the group's changes are not live (status {status}; a reboot applies them)"
                 ));
             }
+            // A cluster member says whether the cluster group's changes are live on it.
+            if let Some(status) = d
+                .cluster()
+                .and_then(|c| c.members.iter().find(|m| m.instance_id == db.id))
+                .and_then(|m| m.parameter_group_status.as_deref())
+                .filter(|s| *s != "in-sync")
+            {
+                problems.push(format!(
+                    "the DB cluster parameter group's changes are not live on it (status {status}; a reboot applies them)"
+                ));
+            }
+            let labels = join_words(&deciding.iter().map(|s| s.to_string()).collect::<Vec<_>>());
             if !problems.is_empty() {
                 let msg = format!(
-                    "DB instance {} uses parameter group {} where {}.",
+                    "DB instance {} uses {labels} where {}.",
                     db.id,
-                    gref.name,
                     join_words(&problems)
                 );
                 cx.fail(r, msg, ev);
             } else if !unknown.is_empty() {
                 let msg = format!(
-                    "Could not check parameter group {} of DB instance {}: {}.",
-                    gref.name,
+                    "Could not check {labels} of DB instance {}: {}.",
                     db.id,
                     join_words(&unknown)
                 );
-                cx.emit(crate::finding::Status::Error, r, msg, ev);
+                cx.emit(Status::Error, r, msg, ev);
             } else {
                 let msg = format!(
-                    "DB instance {} uses parameter group {} with max_connections {} and {} preloaded.",
+                    "DB instance {} uses {labels} with max_connections {} and {} preloaded.",
                     db.id,
-                    gref.name,
-                    max_conn.unwrap_or_default(),
+                    max_conn.flatten().unwrap_or_default(),
                     p.preload_libraries.join(", ")
                 );
                 cx.pass(r, msg, ev);
@@ -688,34 +1402,54 @@ impl Rule for RdsEnhancedMonitoringDisabled {
         cx.threshold("max-interval-seconds");
         each_instance(cx, &p.instances, |cx, region, db| {
             let r = db_ref(cx, region.name, db);
-            let i = db.monitoring_interval;
+            let d = match Decider::of_own(region, db) {
+                Ok(d) => d,
+                Err(e) => return cx.error_on(r, "its DB cluster", &e),
+            };
+            let (interval, role) = match d.cluster() {
+                Some(c) => (c.monitoring_interval, c.monitoring_role_arn.as_deref()),
+                None => (db.monitoring_interval, db.monitoring_role_arn.as_deref()),
+            };
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_INSTANCES,
-                serde_json::json!({ "monitoring_interval": i, "monitoring_role_arn": db.monitoring_role_arn }),
+                d.source(),
+                match d.cluster() {
+                    None => {
+                        serde_json::json!({ "monitoring_interval": interval, "monitoring_role_arn": role })
+                    }
+                    Some(c) => {
+                        serde_json::json!({ "db_cluster": c.id, "monitoring_interval": interval, "monitoring_role_arn": role })
+                    }
+                },
                 Some(format!(
                     "1..={} seconds, with a monitoring role",
                     p.max_interval_seconds
                 )),
             )];
+            let subject = d.subject(db);
+            let Some(i) = interval else {
+                let msg = format!(
+                    "Could not check DB instance {}: {} did not report the monitoring interval.",
+                    db.id,
+                    d.source()
+                );
+                return cx.emit(Status::Error, r, msg, ev);
+            };
             let (ok, msg) = if i <= 0 {
-                (
-                    false,
-                    format!("DB instance {} has enhanced monitoring off.", db.id),
-                )
+                (false, format!("{subject} has enhanced monitoring off."))
             } else if i as u32 > p.max_interval_seconds {
                 (
                     false,
                     format!(
-                        "DB instance {} samples every {i} s; the policy requires at most {} s.",
-                        db.id, p.max_interval_seconds
+                        "{subject} samples every {i} s; the policy requires at most {} s.",
+                        p.max_interval_seconds
                     ),
                 )
-            } else if db.monitoring_role_arn.as_deref().unwrap_or("").is_empty() {
-                (false, format!("DB instance {} has a monitoring interval but no monitoring role, so no metrics are delivered.", db.id))
+            } else if role.unwrap_or("").is_empty() {
+                (false, format!("{subject} has a monitoring interval but no monitoring role, so no metrics are delivered."))
             } else {
                 (
                     true,
-                    format!("DB instance {} has enhanced monitoring every {i} s.", db.id),
+                    format!("{subject} has enhanced monitoring every {i} s."),
                 )
             };
             cx.verdict(ok, r, msg, ev);
@@ -746,46 +1480,70 @@ rule_params! {
     }
 }
 
+/// The available manual snapshots of the database `d` decides for, in `region`, with the
+/// operation that listed them.
+pub(crate) fn manual_snapshots<'a>(
+    region: Region<'a>,
+    d: &Decider<'_>,
+) -> Result<(Vec<&'a DbSnapshot>, &'static str), &'a CollectError> {
+    let (listed, op) = d.snapshots_in(&region.inv.rds);
+    let mine = listed
+        .get()?
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter(|s| d.owns(s) && s.status.as_deref() == Some("available"))
+        .collect();
+    Ok((mine, op))
+}
+
 impl Rule for RdsManualSnapshotMissing {
     type Params = ManualSnapshotParams;
 
     fn check(&self, cx: &mut Cx<'_>, p: &ManualSnapshotParams) {
         cx.threshold("max-age-days");
         let as_of = cx.snap.collection.finished_at;
+        let regions: Vec<Region<'_>> = cx.regions().collect();
         each_instance(cx, &p.instances, |cx, region, db| {
+            let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
+                return;
+            };
             let r = db_ref(cx, region.name, db);
-            let snaps = match region.inv.rds.snapshots.items() {
-                Ok(s) => s,
+            let home = source.map_or(region, |s| s.home);
+            let (mut mine, op) = match manual_snapshots(home, &d) {
+                Ok(found) => found,
                 Err(e) => return cx.error_on(r, "the manual snapshots", e),
             };
-            let mut mine: Vec<&DbSnapshot> = snaps
-                .values()
-                .filter(|s| s.instance_id == db.id && s.status.as_deref() == Some("available"))
-                .collect();
             mine.sort_by_key(|s| std::cmp::Reverse(s.created_at));
             let newest = mine.first();
             let ids: Vec<&str> = mine.iter().map(|s| s.id.as_str()).collect();
             let age_days = newest
                 .and_then(|s| s.created_at)
                 .map(|c| as_of.seconds_since(c) / 86_400);
+            let mut observed = serde_json::json!({ "available_manual_snapshots": ids, "newest_age_days": age_days });
+            if let Some(c) = d.cluster() {
+                observed["db_cluster"] = serde_json::json!(c.id);
+            }
+            if let Some(s) = source {
+                observed["read_replica_of"] = serde_json::json!(s.id);
+            }
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_SNAPSHOTS,
-                serde_json::json!({ "available_manual_snapshots": ids, "newest_age_days": age_days }),
+                op,
+                observed,
                 Some(if p.max_age_days == 0 {
                     "at least one".into()
                 } else {
                     format!("one younger than {} days", p.max_age_days)
                 }),
             )];
+            let subject = backup_subject(db, &d, source);
             match newest {
                 None => {
-                    let msg = format!("DB instance {} has no available manual snapshot.", db.id);
+                    let msg = format!("{subject} has no available manual snapshot.");
                     cx.fail(r, msg, ev);
                 }
                 Some(s) if p.max_age_days == 0 => {
                     let msg = format!(
-                        "DB instance {} has {} available manual snapshot(s), the newest {}.",
-                        db.id,
+                        "{subject} has {} available manual snapshot(s), the newest {}.",
                         mine.len(),
                         s.id
                     );
@@ -793,13 +1551,16 @@ impl Rule for RdsManualSnapshotMissing {
                 }
                 Some(s) => match age_days {
                     None => {
-                        let msg = format!("DB instance {}'s newest manual snapshot {} has no readable creation time.", db.id, s.id);
-                        cx.emit(crate::finding::Status::Error, r, msg, ev);
+                        let msg = format!(
+                            "Could not check DB instance {}: its newest manual snapshot {} has no creation time.",
+                            db.id, s.id
+                        );
+                        cx.emit(Status::Error, r, msg, ev);
                     }
                     Some(age) => {
                         let msg = format!(
-                            "DB instance {}'s newest manual snapshot {} is {age} days old; the policy requires one younger than {} days.",
-                            db.id, s.id, p.max_age_days
+                            "{subject}'s newest manual snapshot {} is {age} days old; the policy requires one younger than {} days.",
+                            s.id, p.max_age_days
                         );
                         cx.verdict(age < i64::from(p.max_age_days), r, msg, ev);
                     }
@@ -830,7 +1591,8 @@ impl Rule for RdsPubliclyAccessible {
         boolean_rule(
             cx,
             &p.instances,
-            |d| d.publicly_accessible,
+            Decider::of_own,
+            |d| d.publicly_accessible(),
             "publicly_accessible",
             false,
             "is not publicly accessible",
@@ -859,7 +1621,8 @@ impl Rule for RdsStorageUnencrypted {
         boolean_rule(
             cx,
             &p.instances,
-            |d| Some(d.storage_encrypted),
+            Decider::of,
+            |d| d.storage_encrypted(),
             "storage_encrypted",
             true,
             "has encrypted storage",
@@ -869,7 +1632,9 @@ impl Rule for RdsStorageUnencrypted {
 }
 
 // ---------------------------------------------------------------------------------------
-/// Runs `f` on every manual snapshot (of an instance in scope) of every region.
+/// Runs `f` on every manual snapshot of every region: DB snapshots of the instances in
+/// scope, and DB cluster snapshots of the clusters in scope (`instances` matches their
+/// identifiers too).
 fn each_snapshot(
     cx: &mut Cx<'_>,
     instances: &[String],
@@ -877,20 +1642,84 @@ fn each_snapshot(
 ) {
     let regions: Vec<Region<'_>> = cx.regions().collect();
     for region in regions {
-        let Some(snaps) = region_items(
+        if let Some(snaps) = region_items(
             cx,
             region.name,
             "manual DB snapshots",
             &region.inv.rds.snapshots,
-        ) else {
-            continue;
-        };
-        for s in snaps
-            .values()
-            .filter(|s| in_scope(instances, &s.instance_id))
-        {
-            f(cx, region, s);
+        ) {
+            for s in snaps
+                .values()
+                .filter(|s| in_scope(instances, &s.instance_id))
+            {
+                snapshot_of_rds(cx, region, s, &mut f);
+            }
         }
+        match region.inv.rds.cluster_snapshots.items() {
+            Err(e) => {
+                let r = cx.resource("rds-db-cluster-snapshot", "*", region.name);
+                let msg = format!(
+                    "Could not check manual DB cluster snapshots in {}: {e}.",
+                    region.name
+                );
+                cx.emit(Status::Error, r, msg, vec![super::error_evidence(e)]);
+            }
+            Ok(snaps) => {
+                for s in snaps.values().filter(|s| {
+                    s.cluster_id
+                        .as_deref()
+                        .is_some_and(|c| in_scope(instances, c))
+                }) {
+                    snapshot_of_rds(cx, region, s, &mut f);
+                }
+            }
+        }
+    }
+}
+
+/// `f` on an RDS snapshot; `skipped` for a DocumentDB or Neptune one, which the RDS API
+/// lists too.
+fn snapshot_of_rds(
+    cx: &mut Cx<'_>,
+    region: Region<'_>,
+    s: &DbSnapshot,
+    f: &mut impl FnMut(&mut Cx<'_>, Region<'_>, &DbSnapshot),
+) {
+    match s.engine.as_deref().and_then(other_service) {
+        None => f(cx, region, s),
+        Some(service) => {
+            let msg = format!(
+                "{} {} is an Amazon {service} snapshot, which the RDS rules do not judge.",
+                if s.cluster_id.is_some() {
+                    "DB cluster snapshot"
+                } else {
+                    "DB snapshot"
+                },
+                s.id
+            );
+            cx.skip(snapshot_ref(cx, region.name, s), msg);
+        }
+    }
+}
+
+/// The operations a snapshot's data comes from: its listing and its sharing attributes.
+fn snapshot_ops(s: &DbSnapshot) -> (&'static str, &'static str) {
+    if s.cluster_id.is_some() {
+        (
+            DESCRIBE_DB_CLUSTER_SNAPSHOTS,
+            DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES,
+        )
+    } else {
+        (DESCRIBE_DB_SNAPSHOTS, DESCRIBE_DB_SNAPSHOT_ATTRIBUTES)
+    }
+}
+
+/// `DB snapshot X` or `DB cluster snapshot X`.
+fn snapshot_name(s: &DbSnapshot) -> String {
+    if s.cluster_id.is_some() {
+        format!("DB cluster snapshot {}", s.id)
+    } else {
+        format!("DB snapshot {}", s.id)
     }
 }
 
@@ -921,14 +1750,14 @@ impl Rule for RdsSnapshotPublic {
                         .cloned()
                         .unwrap_or_default();
                     let ev = vec![Evidence::new(
-                        DESCRIBE_DB_SNAPSHOT_ATTRIBUTES,
+                        snapshot_ops(s).1,
                         serde_json::json!({ "restore": restore }),
                         Some("restore does not include all".into()),
                     )];
                     if public == Some(true) {
                         let msg = format!(
-                            "DB snapshot {} is public: any AWS account can restore it.",
-                            s.id
+                            "{} is public: any AWS account can restore it.",
+                            snapshot_name(s)
                         );
                         cx.fail(r, msg, ev);
                     } else {
@@ -937,7 +1766,7 @@ impl Rule for RdsSnapshotPublic {
                         } else {
                             format!("shared only with {}", join_words(&restore))
                         };
-                        let msg = format!("DB snapshot {} is {shared}.", s.id);
+                        let msg = format!("{} is {shared}.", snapshot_name(s));
                         cx.pass(r, msg, ev);
                     }
                 }
@@ -966,20 +1795,28 @@ impl Rule for RdsSnapshotUnencrypted {
         each_snapshot(cx, &p.instances, |cx, region, s| {
             let r = snapshot_ref(cx, region.name, s);
             let ev = vec![Evidence::new(
-                DESCRIBE_DB_SNAPSHOTS,
+                snapshot_ops(s).0,
                 serde_json::json!({ "encrypted": s.encrypted }),
                 Some("encrypted = true".into()),
             )];
+            let Some(encrypted) = s.encrypted else {
+                let msg = format!(
+                    "Could not check {}: {} did not report whether it is encrypted.",
+                    snapshot_name(s),
+                    snapshot_ops(s).0
+                );
+                return cx.emit(Status::Error, r, msg, ev);
+            };
             let msg = format!(
-                "DB snapshot {} is {}.",
-                s.id,
-                if s.encrypted {
+                "{} is {}.",
+                snapshot_name(s),
+                if encrypted {
                     "encrypted"
                 } else {
                     "not encrypted"
                 }
             );
-            cx.verdict(s.encrypted, r, msg, ev);
+            cx.verdict(encrypted, r, msg, ev);
         });
     }
 }
@@ -1101,7 +1938,6 @@ mod tests {
             ),
             &[("*", Skipped)],
         );
-        assert_eq!(major_version("9.6.22"), Some(9));
     }
 
     #[test]
@@ -1157,15 +1993,15 @@ mod tests {
 
     #[test]
     fn boolean_properties() {
-        db_four_ways("rds-multi-az-disabled", "", |d| d.multi_az = false);
+        db_four_ways("rds-multi-az-disabled", "", |d| d.multi_az = Some(false));
         db_four_ways("rds-deletion-protection-disabled", "", |d| {
-            d.deletion_protection = false
+            d.deletion_protection = Some(false)
         });
         db_four_ways("rds-publicly-accessible", "", |d| {
             d.publicly_accessible = Some(true)
         });
         db_four_ways("rds-storage-unencrypted", "", |d| {
-            d.storage_encrypted = false
+            d.storage_encrypted = Some(false)
         });
         // Not reported is not "private".
         assert_verdicts(
@@ -1187,7 +2023,7 @@ mod tests {
             "rds-storage-insufficient",
             "",
             &with_db(|d| {
-                d.allocated_storage_gb = 20;
+                d.allocated_storage_gb = Some(20);
                 d.max_allocated_storage_gb = None;
             }),
         );
@@ -1208,12 +2044,12 @@ mod tests {
     #[test]
     fn backup_retention() {
         db_four_ways("rds-backup-retention-too-short", "", |d| {
-            d.backup_retention_days = 7
+            d.backup_retention_days = Some(7)
         });
         let f = run(
             "rds-backup-retention-too-short",
             "min-days = 7",
-            &with_db(|d| d.backup_retention_days = 0),
+            &with_db(|d| d.backup_retention_days = Some(0)),
         );
         assert!(
             f[0].message.contains("automated backups turned off"),
@@ -1221,13 +2057,54 @@ mod tests {
             f[0].message
         );
         assert_eq!(f[0].policy.as_ref().unwrap().line, 2);
+        // Replicas of replicas: backups are the first source's that is no replica.
+        let mut s = compliant();
+        let dbs = value(&mut inv(&mut s).rds.instances);
+        for (id, source) in [("lc-r1", "lc-prod-db"), ("lc-r2", "lc-r1")] {
+            let mut r = db(id);
+            r.replica_source = Some(source.into());
+            r.backup_retention_days = Some(if id == "lc-r1" { 1 } else { 0 });
+            dbs.insert(id.into(), r);
+        }
+        let f = run("rds-backup-retention-too-short", "", &s);
+        assert_verdicts(
+            &f,
+            &[("lc-prod-db", Pass), ("lc-r1", Pass), ("lc-r2", Pass)],
+        );
+        let r2 = f.iter().find(|f| f.resource.id == "lc-r2").unwrap();
+        assert!(
+            r2.message
+                .starts_with("DB instance lc-r2 is a read replica of lc-prod-db, which"),
+            "{}",
+            r2.message
+        );
+        // A loop in the answers is an error, not a hang.
+        let dbs = value(&mut inv(&mut s).rds.instances);
+        dbs.get_mut("lc-r1").unwrap().replica_source = Some("lc-r2".into());
+        let f = run("rds-backup-retention-too-short", "", &s);
+        assert_verdicts(
+            &f,
+            &[("lc-prod-db", Pass), ("lc-r1", Error), ("lc-r2", Error)],
+        );
     }
 
     #[test]
     fn parameter_group() {
         db_four_ways("rds-parameter-group-misconfigured", "", |d| {
-            d.parameter_groups.clear()
+            d.parameter_groups[0].apply_status = Some("pending-reboot".into())
         });
+        // An instance whose groups were not reported cannot be judged.
+        let f = run(
+            "rds-parameter-group-misconfigured",
+            "",
+            &with_db(|d| d.parameter_groups.clear()),
+        );
+        assert_verdicts(&f, &[("lc-prod-db", Error)]);
+        assert!(
+            f[0].message.contains("did not report its parameter group"),
+            "{}",
+            f[0].message
+        );
         let mut s = compliant();
         value(&mut inv(&mut s).rds.parameter_groups)
             .get_mut("lc-pg16")
@@ -1258,6 +2135,24 @@ mod tests {
             &run("rds-parameter-group-misconfigured", "", &s),
             &[("lc-prod-db", Error)],
         );
+        // shared_preload_libraries listed without a value: an engine default's list is not
+        // known (error); a user who set it so preloads nothing (fail).
+        for (source, want) in [("engine-default", Error), ("user", Fail)] {
+            let mut s = compliant();
+            let pg = value(&mut inv(&mut s).rds.parameter_groups)
+                .get_mut("lc-pg16")
+                .unwrap();
+            let params = value(&mut pg.parameters);
+            params.insert(
+                "shared_preload_libraries".into(),
+                crate::inventory::rds::Parameter {
+                    value: None,
+                    source: Some(source.into()),
+                },
+            );
+            let f = run("rds-parameter-group-misconfigured", "", &s);
+            assert_verdicts(&f, &[("lc-prod-db", want)]);
+        }
         // Parameters unreadable: error on the instance.
         let mut s = compliant();
         value(&mut inv(&mut s).rds.parameter_groups)
@@ -1287,7 +2182,7 @@ mod tests {
     fn instances_narrow_the_scope() {
         let mut s = compliant();
         let mut staging = db("lc-staging-db");
-        staging.multi_az = false;
+        staging.multi_az = Some(false);
         value(&mut inv(&mut s).rds.instances).insert("lc-staging-db".into(), staging);
         assert_verdicts(
             &run("rds-multi-az-disabled", "", &s),
@@ -1365,7 +2260,7 @@ mod tests {
     #[test]
     fn enhanced_monitoring() {
         db_four_ways("rds-enhanced-monitoring-disabled", "", |d| {
-            d.monitoring_interval = 0
+            d.monitoring_interval = Some(0)
         });
         assert_verdicts(
             &run(
@@ -1443,7 +2338,7 @@ mod tests {
             .get_mut("lc-prod-db-manual")
             .unwrap();
         snap.attributes = present(keyed(vec![("restore", vec!["all".to_string()])]));
-        snap.encrypted = false;
+        snap.encrypted = Some(false);
         assert_verdicts(
             &run("rds-snapshot-public", "", &s),
             &[("lc-prod-db-manual", Fail)],

@@ -3,17 +3,21 @@
 //! id, name or tag ([`Selector`]). Every lookup returns the collection error that stands
 //! in its way rather than an empty answer, so a rule can say `error`, never a false pass.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::glob::Glob;
 use crate::inventory::ec2::{RouteTable, SecurityGroup, Subnet};
-use crate::inventory::ecs::EcsService;
+use crate::inventory::ecs::{AwsVpcConfig, EcsService, DESCRIBE_SERVICES};
 use crate::inventory::elbv2::LoadBalancer;
-use crate::inventory::rds::DbInstance;
-use crate::inventory::{name_tag, CollectError, Observed, RegionInventory};
+use crate::inventory::elbv2::DESCRIBE_LOAD_BALANCERS;
+use crate::inventory::rds::{DbInstance, DbSubnetGroup, DESCRIBE_DB_INSTANCES};
+use crate::inventory::{name_tag, CollectError, ErrorKind, Observed, RegionInventory};
 use crate::rules::selector::{AttachKind, Selector};
 
-pub type Lookup<'a, T> = Result<T, &'a CollectError>;
+/// What a lookup found, or the error that stands in its way: borrowed from the snapshot
+/// (a read that failed), or made by the lookup (an answer that lacked what decides).
+pub type Lookup<'a, T> = Result<T, Cow<'a, CollectError>>;
 
 /// One scanned region's inventory, with lookups across its services.
 #[derive(Clone, Copy)]
@@ -23,7 +27,7 @@ pub struct Region<'a> {
 }
 
 fn map<'a, T>(o: &'a Observed<BTreeMap<String, T>>) -> Lookup<'a, Option<&'a BTreeMap<String, T>>> {
-    o.get()
+    o.get().map_err(Cow::Borrowed)
 }
 
 fn values<'a, T>(o: &'a Observed<BTreeMap<String, T>>) -> Lookup<'a, Vec<&'a T>> {
@@ -54,12 +58,32 @@ impl<'a> Region<'a> {
         Ok(map(&self.inv.ec2.subnets)?.and_then(|m| m.get(id)))
     }
 
-    /// Internet-facing application load balancers, optionally filtered by name.
+    /// Internet-facing application load balancers, optionally filtered by name. A load
+    /// balancer whose answer lacks its type or (for an ALB) its scheme makes the lookup an
+    /// error: it could be the one.
     pub fn internet_facing_albs(&self, name: &Option<Glob>) -> Lookup<'a, Vec<&'a LoadBalancer>> {
-        Ok(values(&self.inv.elbv2.load_balancers)?
-            .into_iter()
-            .filter(|lb| lb.is_internet_facing_alb() && name_matches(name, &lb.name))
-            .collect())
+        let mut out = Vec::new();
+        for lb in values(&self.inv.elbv2.load_balancers)? {
+            if !name_matches(name, &lb.name) {
+                continue;
+            }
+            if lb.alb_scope_unknown() {
+                return Err(Cow::Owned(CollectError {
+                    source: DESCRIBE_LOAD_BALANCERS.into(),
+                    region: Some(self.name.to_string()),
+                    kind: ErrorKind::Other,
+                    message: format!(
+                        "the answer gave no {} for load balancer {}, so whether it is an internet-facing ALB is not known",
+                        if lb.lb_type.is_none() { "Type" } else { "Scheme" },
+                        lb.name
+                    ),
+                }));
+            }
+            if lb.is_internet_facing_alb() {
+                out.push(lb);
+            }
+        }
+        Ok(out)
     }
 
     /// ECS services of every cluster, optionally filtered by service name. An error if
@@ -76,6 +100,40 @@ impl<'a> Region<'a> {
         Ok(out)
     }
 
+    /// An ECS service's own network: its awsvpc configuration. A service with bridge or host
+    /// networking has none: its tasks use their container instances' network and security
+    /// groups, which are not read, so whatever is found through it is an error, never
+    /// "nothing".
+    pub fn awsvpc(&self, s: &'a EcsService) -> Lookup<'a, &'a AwsVpcConfig> {
+        s.network.as_ref().ok_or_else(|| {
+            Cow::Owned(CollectError {
+                source: DESCRIBE_SERVICES.into(),
+                region: Some(self.name.to_string()),
+                kind: ErrorKind::Other,
+                message: format!(
+                    "ECS service {} uses bridge or host networking: its tasks use the network and security groups of their container instances, which infraverify does not read",
+                    s.name
+                ),
+            })
+        })
+    }
+
+    /// A DB instance's subnet group. Every DB instance in a VPC has one, so an answer
+    /// without it is an error, never "no subnets".
+    pub fn db_subnet_group(&self, db: &'a DbInstance) -> Lookup<'a, &'a DbSubnetGroup> {
+        db.subnet_group.as_ref().ok_or_else(|| {
+            Cow::Owned(CollectError {
+                source: DESCRIBE_DB_INSTANCES.into(),
+                region: Some(self.name.to_string()),
+                kind: ErrorKind::Other,
+                message: format!(
+                    "DB instance {} was reported without its DB subnet group",
+                    db.id
+                ),
+            })
+        })
+    }
+
     /// The name of the cluster with ARN `arn`, as collected (or the ARN's last segment).
     pub fn cluster_name(&self, arn: &'a str) -> &'a str {
         map(&self.inv.ecs.clusters)
@@ -86,10 +144,12 @@ impl<'a> Region<'a> {
             .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn))
     }
 
+    /// The RDS DB instances (not the DocumentDB and Neptune instances the same API lists),
+    /// optionally filtered by identifier.
     pub fn db_instances(&self, name: &Option<Glob>) -> Lookup<'a, Vec<&'a DbInstance>> {
         Ok(values(&self.inv.rds.instances)?
             .into_iter()
-            .filter(|db| name_matches(name, &db.id))
+            .filter(|db| db.is_rds() && name_matches(name, &db.id))
             .collect())
     }
 
@@ -123,9 +183,7 @@ impl<'a> Region<'a> {
                         match a {
                             Attached::Alb(lb) => out.extend(lb.security_groups.iter().cloned()),
                             Attached::Service(s) => {
-                                if let Some(n) = &s.network {
-                                    out.extend(n.security_groups.iter().cloned());
-                                }
+                                out.extend(self.awsvpc(s)?.security_groups.iter().cloned())
                             }
                             Attached::Db(db) => out.extend(db.security_groups.iter().cloned()),
                         }
@@ -165,15 +223,14 @@ impl<'a> Region<'a> {
                                 out.extend(lb.subnets.iter().map(|s| s.subnet_id.clone()))
                             }
                             Attached::Service(s) => {
-                                if let Some(n) = &s.network {
-                                    out.extend(n.subnets.iter().cloned());
-                                }
+                                out.extend(self.awsvpc(s)?.subnets.iter().cloned())
                             }
-                            Attached::Db(db) => {
-                                if let Some(g) = &db.subnet_group {
-                                    out.extend(g.subnets.iter().map(|s| s.subnet_id.clone()));
-                                }
-                            }
+                            Attached::Db(db) => out.extend(
+                                self.db_subnet_group(db)?
+                                    .subnets
+                                    .iter()
+                                    .map(|s| s.subnet_id.clone()),
+                            ),
                         }
                     }
                 }
@@ -198,11 +255,14 @@ impl<'a> Region<'a> {
                     for a in self.attached(*kind, name)? {
                         match a {
                             Attached::Alb(lb) => out.extend(lb.vpc_id.clone()),
-                            Attached::Db(db) => out.extend(db.vpc_id.clone().or_else(|| {
-                                db.subnet_group.as_ref().and_then(|g| g.vpc_id.clone())
-                            })),
+                            Attached::Db(db) => match &db.vpc_id {
+                                Some(v) => {
+                                    out.insert(v.clone());
+                                }
+                                None => out.extend(self.db_subnet_group(db)?.vpc_id.clone()),
+                            },
                             Attached::Service(s) => {
-                                for subnet in s.network.iter().flat_map(|n| &n.subnets) {
+                                for subnet in &self.awsvpc(s)?.subnets {
                                     if let Some(sub) = self.subnet(subnet)? {
                                         out.insert(sub.vpc_id.clone());
                                     }
@@ -228,7 +288,7 @@ impl<'a> Region<'a> {
     pub fn resolve_vpcs_partial<'s>(
         &self,
         selectors: &'s [Selector],
-    ) -> (BTreeSet<String>, Vec<(&'s Selector, &'a CollectError)>) {
+    ) -> (BTreeSet<String>, Vec<(&'s Selector, Cow<'a, CollectError>)>) {
         partial(selectors, |s| self.resolve_vpcs(std::slice::from_ref(s)))
     }
 
@@ -236,7 +296,7 @@ impl<'a> Region<'a> {
     pub fn resolve_sgs_partial<'s>(
         &self,
         selectors: &'s [Selector],
-    ) -> (BTreeSet<String>, Vec<(&'s Selector, &'a CollectError)>) {
+    ) -> (BTreeSet<String>, Vec<(&'s Selector, Cow<'a, CollectError>)>) {
         partial(selectors, |s| self.resolve_sgs(std::slice::from_ref(s)))
     }
 
@@ -290,7 +350,7 @@ impl<'a> Region<'a> {
 fn partial<'s, 'a>(
     selectors: &'s [Selector],
     resolve: impl Fn(&Selector) -> Lookup<'a, BTreeSet<String>>,
-) -> (BTreeSet<String>, Vec<(&'s Selector, &'a CollectError)>) {
+) -> (BTreeSet<String>, Vec<(&'s Selector, Cow<'a, CollectError>)>) {
     let mut found = BTreeSet::new();
     let mut failed = Vec::new();
     for s in selectors {

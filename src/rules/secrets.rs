@@ -2,6 +2,7 @@
 //! exist), OPS-5 (secrets rotate). Read with ListSecrets only: names and rotation, never
 //! a value.
 
+use super::rds::{db_ref, each_instance, replica_of, Decider};
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
@@ -46,65 +47,108 @@ impl Rule for RdsPasswordNotInSecretsManager {
     fn check(&self, cx: &mut Cx<'_>, p: &PasswordParams) {
         cx.threshold("secret");
         let regions: Vec<Region<'_>> = cx.regions().collect();
-        for region in regions {
-            let Some(dbs) =
-                region_items(cx, region.name, "DB instances", &region.inv.rds.instances)
-            else {
-                continue;
+        each_instance(cx, &p.instances, |cx, region, db| {
+            let r = db_ref(cx, region.name, db);
+            // A cluster member's master password is its cluster's, a read replica's its
+            // source's.
+            let replica = replica_of(&regions, region, db);
+            let decider = match &replica {
+                Ok(Some(r)) => Ok(r.decider),
+                Ok(None) => Decider::of(region, db),
+                Err(e) => Err(e.clone()),
             };
-            for db in dbs
-                .values()
-                .filter(|d| p.instances.iter().any(|g| Glob(g.clone()).matches(&d.id)))
+            let replica_of = replica.as_ref().ok().and_then(|r| r.map(|r| r.id));
+            if let Some(arn) = decider
+                .as_ref()
+                .ok()
+                .and_then(|d| d.master_user_secret_arn())
             {
-                let r = cx
-                    .resource("rds-db-instance", &db.id, region.name)
-                    .name(Some(&db.id))
-                    .arn(db.arn.clone());
-                if let Some(arn) = &db.master_user_secret_arn {
-                    let msg = format!(
-                        "DB instance {}'s admin password is an RDS-managed secret ({arn}).",
-                        db.id
-                    );
-                    cx.pass(
-                        r,
-                        msg,
-                        vec![Evidence::new(
-                            "rds:DescribeDBInstances",
-                            serde_json::json!({ "master_user_secret": arn }),
-                            None,
-                        )],
-                    );
-                    continue;
+                let d = decider.as_ref().expect("read above");
+                let whose = match (replica_of, d.cluster()) {
+                    (None, None) => format!("DB instance {}'s", db.id),
+                    (None, Some(c)) => format!(
+                        "DB instance {} is a member of {} {}, whose",
+                        db.id,
+                        c.kind(),
+                        c.id
+                    ),
+                    (Some(src), None) => {
+                        format!("DB instance {} is a read replica of {src}, whose", db.id)
+                    }
+                    (Some(src), Some(c)) if src == c.id => format!(
+                        "DB instance {} is a read replica of {} {}, whose",
+                        db.id,
+                        c.kind(),
+                        c.id
+                    ),
+                    (Some(src), Some(c)) => format!(
+                        "DB instance {} is a read replica of {src}, a member of {} {}, whose",
+                        db.id,
+                        c.kind(),
+                        c.id
+                    ),
+                };
+                let msg = format!("{whose} admin password is an RDS-managed secret ({arn}).");
+                let mut observed = serde_json::json!({ "master_user_secret": arn });
+                if let Some(c) = d.cluster() {
+                    observed["db_cluster"] = serde_json::json!(c.id);
                 }
-                match region.inv.secrets.secrets.get() {
-                    Err(e) => cx.error_on(r, "whether its password is in Secrets Manager", e),
-                    Ok(secrets) => {
-                        let found = secrets.and_then(|m| m.get(&p.secret));
-                        let ev = vec![Evidence::new(
-                            LIST_SECRETS,
-                            serde_json::json!({ "secret": p.secret, "exists": found.is_some(), "master_user_secret": null }),
-                            Some(format!(
-                                "{} exists, or an RDS-managed master secret",
-                                p.secret
-                            )),
-                        )];
-                        match found {
-                            Some(s) => {
-                                let msg = format!("DB instance {}'s admin password is kept in Secrets Manager as {}.", db.id, s.name);
-                                cx.pass(r, msg, ev);
-                            }
-                            None => {
-                                let msg = format!(
+                if let Some(src) = replica_of {
+                    observed["read_replica_of"] = serde_json::json!(src);
+                }
+                cx.pass(r, msg, vec![Evidence::new(d.source(), observed, None)]);
+                return;
+            }
+            match region.inv.secrets.secrets.get() {
+                Err(e) => cx.error_on(r, "whether its password is in Secrets Manager", e),
+                Ok(secrets) => {
+                    let found = secrets.and_then(|m| m.get(&p.secret));
+                    let ev = vec![Evidence::new(
+                        LIST_SECRETS,
+                        serde_json::json!({ "secret": p.secret, "exists": found.is_some(), "master_user_secret": null }),
+                        Some(format!(
+                            "{} exists, or an RDS-managed master secret",
+                            p.secret
+                        )),
+                    )];
+                    if let (None, Err(e)) = (found, &decider) {
+                        // No named secret, and whether RDS manages one is not known.
+                        let whose = if replica.is_err() {
+                            "its source's master user secret"
+                        } else {
+                            "its DB cluster's master user secret"
+                        };
+                        cx.error_on(r, whose, e);
+                        return;
+                    }
+                    match found {
+                        Some(s) => {
+                            // Only that the secret exists was seen, not what it holds.
+                            let msg = if decider.is_ok() {
+                                format!(
+                                    "DB instance {} has no RDS-managed master secret; a secret named {} exists in {}.",
+                                    db.id, s.name, region.name
+                                )
+                            } else {
+                                // What decides could not be read: say only what was seen.
+                                format!(
+                                    "A secret named {} exists in {} for DB instance {}.",
+                                    s.name, region.name, db.id
+                                )
+                            };
+                            cx.pass(r, msg, ev);
+                        }
+                        None => {
+                            let msg = format!(
                                     "DB instance {} has no RDS-managed master secret and there is no secret {} in {}.",
                                     db.id, p.secret, region.name
                                 );
-                                cx.fail(r, msg, ev);
-                            }
+                            cx.fail(r, msg, ev);
                         }
                     }
                 }
             }
-        }
+        });
     }
 }
 
@@ -220,6 +264,14 @@ impl Rule for SecretRotationDisabled {
                 if p.exempt.iter().any(|g| Glob(g.clone()).matches(&s.name)) {
                     let msg = format!("Secret {} is exempt from rotation by the policy.", s.name);
                     cx.skip(r, msg);
+                } else if let (Some(owner), false) =
+                    (&s.owning_service, s.rotation_enabled == Some(true))
+                {
+                    let msg = format!(
+                        "Secret {} is owned by {owner} (OwningService), which manages it: its rotation is set through that service, not on the secret.",
+                        s.name
+                    );
+                    cx.skip(r, msg);
                 } else if s.rotation_enabled == Some(true) {
                     let every = s
                         .rotation_days
@@ -264,6 +316,41 @@ mod tests {
             .master_user_secret_arn = Some("arn:aws:secretsmanager:x:1:secret:rds!db-1".into());
         assert_verdicts(&run(rule, "", &s), &[("lc-prod-db", Pass)]);
         assert_verdicts(&run(rule, "", &secrets_denied()), &[("lc-prod-db", Error)]);
+        // A cluster member's admin password is its cluster's.
+        let clustered = |s: &mut crate::inventory::Snapshot| {
+            let rds = &mut inv(s).rds;
+            value(&mut rds.instances)
+                .get_mut("lc-prod-db")
+                .unwrap()
+                .cluster_id = Some("lc-aurora".into());
+            rds.clusters = present(keyed(vec![(
+                "lc-aurora",
+                db_cluster("lc-aurora", &["lc-prod-db"]),
+            )]));
+        };
+        let mut s = secrets_denied();
+        clustered(&mut s);
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("lc-prod-db", Pass)]);
+        assert!(
+            f[0].message
+                .starts_with("DB instance lc-prod-db is a member of Aurora DB cluster lc-aurora, whose admin password is an RDS-managed secret"),
+            "{}",
+            f[0].message
+        );
+        // The cluster unreadable: the named secret still counts, and the message does not
+        // claim there is no managed one; without it, not known.
+        let mut s = compliant();
+        clustered(&mut s);
+        inv(&mut s).rds.clusters = Observed::unavailable(denied("rds:DescribeDBClusters"));
+        let f = run(rule, "", &s);
+        assert_verdicts(&f, &[("lc-prod-db", Pass)]);
+        assert_eq!(
+            f[0].message,
+            "A secret named prod/db/password exists in eu-central-1 for DB instance lc-prod-db."
+        );
+        value(&mut inv(&mut s).secrets.secrets).remove("prod/db/password");
+        assert_verdicts(&run(rule, "", &s), &[("lc-prod-db", Error)]);
         let mut s = compliant();
         value(&mut inv(&mut s).rds.instances).clear();
         assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);

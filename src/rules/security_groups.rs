@@ -2,7 +2,7 @@
 //! groups attached to the internet-facing ALB, the ECS services' tasks and the DB
 //! instances); the checks follow the checklist's topology, not just "open to the world".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::network::ec2_arn;
 use super::scope::Region;
@@ -29,6 +29,16 @@ fn describe(p: &Permission, sources: &[&Peer]) -> String {
         p.describe_ports()
     } else {
         format!("{} from {}", p.describe_ports(), join_words(&from))
+    }
+}
+
+/// What a group's rules admit, in words: `tcp 443 from 0.0.0.0/0 and …`, or `no inbound
+/// traffic` when it has none.
+fn admitted_words(perms: &[String]) -> String {
+    if perms.is_empty() {
+        "no inbound traffic".to_string()
+    } else {
+        join_words(perms)
     }
 }
 
@@ -157,16 +167,16 @@ impl Rule for AlbSgUnexpectedIngress {
                     .collect();
                 let expected = format!("only tcp {}", ports_words(&p.ports));
                 if extra.is_empty() {
-                    let msg = format!(
-                        "ALB security group {} admits only tcp {}.",
-                        r.display(),
-                        ports_words(&p.ports)
-                    );
                     let all: Vec<String> = sg
                         .ingress
                         .iter()
                         .map(|x| describe(x, &x.sources.iter().collect::<Vec<_>>()))
                         .collect();
+                    let msg = format!(
+                        "ALB security group {} admits {}.",
+                        r.display(),
+                        admitted_words(&all)
+                    );
                     cx.pass(r, msg, vec![permission_evidence(&all, expected)]);
                 } else {
                     let msg = format!(
@@ -210,7 +220,7 @@ fn check_topology(
             Err(e) => {
                 for sg in groups {
                     let r = sg_ref(cx, region.name, sg);
-                    cx.error_on(r, "the allowed sources", e);
+                    cx.error_on(r, "the allowed sources", &e);
                 }
                 continue;
             }
@@ -243,17 +253,26 @@ fn check_topology(
                 }
             );
             if bad.is_empty() {
-                let msg = format!(
-                    "{role} security group {} admits only tcp {} from {}.",
-                    r.display(),
-                    ports_words(ports),
-                    allowed_words
-                );
                 let all: Vec<String> = sg
                     .ingress
                     .iter()
                     .map(|x| describe(x, &x.sources.iter().collect::<Vec<_>>()))
                     .collect();
+                // What was seen, not what the policy allows: a group without rules, where
+                // no allowed source exists, admits nothing.
+                let msg = if all.is_empty() {
+                    format!(
+                        "{role} security group {} admits no inbound traffic.",
+                        r.display()
+                    )
+                } else {
+                    format!(
+                        "{role} security group {} admits only {}: every source is a security group of {}.",
+                        r.display(),
+                        join_words(&all),
+                        allowed_words
+                    )
+                };
                 cx.pass(r, msg, vec![permission_evidence(&all, expected)]);
             } else {
                 let msg = format!(
@@ -311,7 +330,7 @@ declare_rule! {
     /// SG-3: the DB's group admits only 5432, only from the API's group.
     pub struct DbSgIngressNotFromApi {
         id: "db-sg-ingress-not-from-api",
-        scope: "security group of a DB instance",
+        scope: "security group of an RDS DB instance",
         controls: ["SG-3"],
         severity: Critical,
         kind: "ec2-security-group",
@@ -461,7 +480,7 @@ impl Rule for SgOpenToWorld {
             let Some(groups) = all_groups(cx, region) else {
                 continue;
             };
-            let exempt: Result<BTreeSet<String>, &CollectError> = region.resolve_sgs(&p.exempt);
+            let exempt = region.resolve_sgs(&p.exempt);
             for sg in groups {
                 let r = sg_ref(cx, region.name, sg);
                 let open =
@@ -583,7 +602,7 @@ declare_rule! {
     /// SG-5: egress as the policy requires.
     pub struct SgEgressUnrestricted {
         id: "sg-egress-unrestricted",
-        scope: "security group of the ALB, ECS services or DB instances",
+        scope: "security group of the ALB, ECS services or RDS DB instances",
         controls: ["SG-5"],
         severity: Low,
         kind: "ec2-security-group",

@@ -11,7 +11,7 @@ use super::web::{
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::acm::Certificate;
-use crate::inventory::acm::DESCRIBE_CERTIFICATE;
+use crate::inventory::acm::{DESCRIBE_CERTIFICATE, LIST_CERTIFICATES};
 use crate::inventory::elbv2::DESCRIBE_LISTENERS;
 use crate::inventory::elbv2::{Listener, LoadBalancer};
 use crate::inventory::probe::{tls_key, TlsResult};
@@ -326,17 +326,31 @@ impl Rule for AcmCertificateNotAutoRenewing {
                 Ok(Some(d)) if !(c.cert_type == "AMAZON_ISSUED" && d.validation.is_empty()) => {
                     d.clone()
                 }
-                Ok(_) => {
+                Ok(found) => {
                     let e = CollectError {
                         source: DESCRIBE_CERTIFICATE.into(),
                         region: Some(region.into()),
                         kind: ErrorKind::Other,
-                        message: "no domain validation options were returned".into(),
+                        message: if found.is_some() {
+                            "no domain validation options were returned"
+                        } else {
+                            "the certificate was not described"
+                        }
+                        .into(),
                     };
                     cx.error_on(r, "how it is validated", &e);
                     continue;
                 }
             };
+            if d.in_use_by.is_empty() {
+                // ACM renews a certificate only while a service uses it (or after an export).
+                let msg = format!(
+                    "Certificate {} is not in use: ACM renews a certificate only while a service uses it, and nothing serves this one.",
+                    c.domain_name
+                );
+                cx.skip(r, msg);
+                continue;
+            }
             let mut problems = Vec::new();
             let mut unknown = None;
             let mut records = Vec::new();
@@ -425,6 +439,12 @@ impl Rule for AcmCertificateNotAutoRenewing {
                 cx.fail(r, msg, ev);
             } else if let Some(e) = unknown {
                 cx.error_on(r, "its validation records", &e);
+            } else if c.cert_type == "PRIVATE" {
+                let msg = format!(
+                    "Certificate {} is a private certificate issued through ACM, which renews it without validation while it is in use.",
+                    c.domain_name
+                );
+                cx.pass(r, msg, ev);
             } else {
                 let msg = format!(
                     "Certificate {} is Amazon-issued and DNS-validated, with its validation records in Route 53.",
@@ -634,57 +654,62 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
 
 // ---------------------------------------------------------------------------------------
 /// The TLS versions of AWS's predefined ELB security policies, for a policy the
-/// DescribeSSLPolicies answer lacks (an emulator knows only some).
+/// DescribeSSLPolicies answer lacks (an emulator knows only some; a region may lag).
+///
+/// Source: "Security policies for your Application Load Balancer" and its Network Load
+/// Balancer twin in the Elastic Load Balancing guide, as revised after the post-quantum
+/// (`PQ`) policies of September 2025; checked 2026-12-03 against AWS's s2n-tls library
+/// (`tls/s2n_security_policies.c`, which names each ELB policy's lowest version). The
+/// `TLS13-1-<n>` policies accept TLS 1.<n> up to 1.3.
 const PREDEFINED_POLICIES: &[(&str, &[&str])] = &[
-    (
-        "ELBSecurityPolicy-2015-05",
-        &["TLSv1", "TLSv1.1", "TLSv1.2"],
-    ),
-    (
-        "ELBSecurityPolicy-2016-08",
-        &["TLSv1", "TLSv1.1", "TLSv1.2"],
-    ),
-    (
-        "ELBSecurityPolicy-FS-2018-06",
-        &["TLSv1", "TLSv1.1", "TLSv1.2"],
-    ),
-    ("ELBSecurityPolicy-FS-1-1-2019-08", &["TLSv1.1", "TLSv1.2"]),
-    ("ELBSecurityPolicy-FS-1-2-2019-08", &["TLSv1.2"]),
-    ("ELBSecurityPolicy-FS-1-2-Res-2019-08", &["TLSv1.2"]),
-    ("ELBSecurityPolicy-FS-1-2-Res-2020-10", &["TLSv1.2"]),
-    (
-        "ELBSecurityPolicy-TLS-1-0-2015-04",
-        &["TLSv1", "TLSv1.1", "TLSv1.2"],
-    ),
-    ("ELBSecurityPolicy-TLS-1-1-2017-01", &["TLSv1.1", "TLSv1.2"]),
-    ("ELBSecurityPolicy-TLS-1-2-2017-01", &["TLSv1.2"]),
-    ("ELBSecurityPolicy-TLS-1-2-Ext-2018-06", &["TLSv1.2"]),
-    (
-        "ELBSecurityPolicy-TLS13-1-0-2021-06",
-        &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
-    ),
-    (
-        "ELBSecurityPolicy-TLS13-1-1-2021-06",
-        &["TLSv1.1", "TLSv1.2", "TLSv1.3"],
-    ),
-    (
-        "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        &["TLSv1.2", "TLSv1.3"],
-    ),
-    (
-        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-        &["TLSv1.2", "TLSv1.3"],
-    ),
-    (
-        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-        &["TLSv1.2", "TLSv1.3"],
-    ),
-    (
-        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-        &["TLSv1.2", "TLSv1.3"],
-    ),
-    ("ELBSecurityPolicy-TLS13-1-3-2021-06", &["TLSv1.3"]),
+    ("ELBSecurityPolicy-2015-05", TLS10_12),
+    ("ELBSecurityPolicy-2016-08", TLS10_12),
+    ("ELBSecurityPolicy-FS-2018-06", TLS10_12),
+    ("ELBSecurityPolicy-FS-1-1-2019-08", TLS11_12),
+    ("ELBSecurityPolicy-FS-1-2-2019-08", TLS12),
+    ("ELBSecurityPolicy-FS-1-2-Res-2019-08", TLS12),
+    ("ELBSecurityPolicy-FS-1-2-Res-2020-10", TLS12),
+    ("ELBSecurityPolicy-TLS-1-0-2015-04", TLS10_12),
+    ("ELBSecurityPolicy-TLS-1-1-2017-01", TLS11_12),
+    ("ELBSecurityPolicy-TLS-1-2-2017-01", TLS12),
+    ("ELBSecurityPolicy-TLS-1-2-Ext-2018-06", TLS12),
+    ("ELBSecurityPolicy-TLS13-1-0-2021-06", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-0-PQ-2025-09", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-1-2021-06", TLS11_13),
+    ("ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04", TLS11_13),
+    ("ELBSecurityPolicy-TLS13-1-2-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-3-2021-06", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09", TLS13),
 ];
+
+const TLS10_12: &[&str] = &["TLSv1", "TLSv1.1", "TLSv1.2"];
+const TLS11_12: &[&str] = &["TLSv1.1", "TLSv1.2"];
+const TLS12: &[&str] = &["TLSv1.2"];
+const TLS10_13: &[&str] = &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const TLS11_13: &[&str] = &["TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const TLS12_13: &[&str] = &["TLSv1.2", "TLSv1.3"];
+const TLS13: &[&str] = &["TLSv1.3"];
 
 /// A TLS version's rank: TLSv1 < TLSv1.1 < TLSv1.2 < TLSv1.3; SSLv3 lowest.
 fn rank(v: &str) -> u8 {
@@ -740,14 +765,12 @@ impl Rule for AlbTlsPolicyOutdated {
             for l in listeners {
                 let r = listener_ref(cx, region, lb, l);
                 let Some(name) = &l.ssl_policy else {
-                    cx.fail(
-                        r,
-                        format!(
-                            "HTTPS listener {}:{} has no security policy.",
-                            lb.name, p.port
-                        ),
-                        vec![],
+                    // Every HTTPS listener has one: the answer lacked it.
+                    let msg = format!(
+                        "Could not check HTTPS listener {}:{}: {DESCRIBE_LISTENERS} did not report its security policy.",
+                        lb.name, p.port
                     );
+                    cx.emit(crate::finding::Status::Error, r, msg, vec![]);
                     continue;
                 };
                 let from_api = match region_items(
@@ -1123,7 +1146,7 @@ impl Rule for ServedCertificateNotFromListener {
         // Serial → (ARN, listener) of every certificate on an ALB's HTTPS listener.
         let (albs, errors) = internet_albs(cx);
         let mut attached: Vec<(String, String, String)> = Vec::new();
-        let mut unknown: Option<CollectError> = errors.first().map(|e| (*e).clone());
+        let mut unknown: Option<CollectError> = errors.first().map(|e| e.as_ref().clone());
         for (region, lb) in &albs {
             match https_listeners(lb, p.port) {
                 Err(e) => unknown = Some(e.clone()),
@@ -1132,7 +1155,23 @@ impl Rule for ServedCertificateNotFromListener {
                         match listener_certs(cx, region, l) {
                             Err(e) => unknown = Some(e),
                             Ok(certs) => {
-                                for c in certs.into_iter().flatten() {
+                                for c in certs {
+                                    // A certificate on the listener that ACM does not list
+                                    // (an IAM server certificate): its serial is unknown.
+                                    let c = match c {
+                                        Ok(c) => c,
+                                        Err(arn) => {
+                                            unknown = Some(CollectError {
+                                                source: LIST_CERTIFICATES.into(),
+                                                region: Some(region.to_string()),
+                                                kind: ErrorKind::Other,
+                                                message: format!(
+                                                    "the listener's certificate {arn} is not an ACM certificate of {region} (an IAM server certificate?), so its serial is not known"
+                                                ),
+                                            });
+                                            continue;
+                                        }
+                                    };
                                     match c.detail.get() {
                                         Ok(Some(d)) if d.serial.is_some() => {
                                             attached.push((
@@ -1346,6 +1385,18 @@ mod tests {
         assert_verdicts(&run(rule, "", &s), &[(CERT, Error)]);
     }
 
+    /// The HTTPS listener serving an IAM server certificate, which ACM does not list.
+    fn with_iam_server_certificate() -> Snapshot {
+        let mut s = compliant();
+        listener_443(&mut s).certificates = Some(Observed::present(vec![
+            crate::inventory::elbv2::ListenerCertificate {
+                arn: "arn:aws:iam::123456789012:server-certificate/old".into(),
+                is_default: true,
+            },
+        ]));
+        s
+    }
+
     fn listener_443(s: &mut Snapshot) -> &mut crate::inventory::elbv2::Listener {
         let lb = value(&mut inv(s).elbv2.load_balancers)
             .get_mut("arn:alb")
@@ -1371,13 +1422,7 @@ mod tests {
             f[0].message
         );
         // A certificate the listener names that ACM does not hold.
-        let mut s = compliant();
-        listener_443(&mut s).certificates = Some(Observed::present(vec![
-            crate::inventory::elbv2::ListenerCertificate {
-                arn: "arn:aws:iam::123456789012:server-certificate/old".into(),
-                is_default: true,
-            },
-        ]));
+        let s = with_iam_server_certificate();
         let f = run(rule, "", &s);
         assert!(
             f[0].message.contains("not an ACM certificate"),
@@ -1563,6 +1608,16 @@ mod tests {
         cert(&mut s).detail = Observed::unavailable(denied("acm:DescribeCertificate"));
         let f = run(rule, "", &s);
         assert_eq!((f[1].status, f[2].status), (Error, Error));
+        // An IAM server certificate on the listener: ACM does not list it, so its serial
+        // is not known and the served certificate cannot be matched.
+        let s = with_iam_server_certificate();
+        let f = run(rule, "", &s);
+        assert_eq!((f[1].status, f[2].status), (Error, Error));
+        assert!(
+            f[1].message.contains("is not an ACM certificate"),
+            "{}",
+            f[1].message
+        );
         let mut s = compliant();
         s.collection.aws = false;
         assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);

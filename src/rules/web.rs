@@ -49,7 +49,10 @@ pub fn alb_dns(name: &str) -> String {
 /// not be listed is an `error` finding and left out.
 pub fn internet_albs<'a>(
     cx: &mut Cx<'a>,
-) -> (Vec<(&'a str, &'a LoadBalancer)>, Vec<&'a CollectError>) {
+) -> (
+    Vec<(&'a str, &'a LoadBalancer)>,
+    Vec<std::borrow::Cow<'a, CollectError>>,
+) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let regions: Vec<_> = cx.regions().collect();
