@@ -290,7 +290,7 @@ mod tests {
     }
 
     fn status_of<'a>(e: &'a Evaluation, id: &str) -> &'a Finding {
-        e.findings.iter().find(|f| f.resource.id == id).unwrap()
+        crate::rules::testing::finding(&e.findings, id)
     }
 
     #[test]

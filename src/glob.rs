@@ -7,8 +7,18 @@ pub struct Glob(pub String);
 
 impl Glob {
     pub fn matches(&self, s: &str) -> bool {
-        glob_match(self.0.as_bytes(), s.as_bytes())
+        matches(&self.0, s)
     }
+}
+
+/// Whether `s` matches the wildcard `pattern`.
+pub fn matches(pattern: &str, s: &str) -> bool {
+    glob_match(pattern.as_bytes(), s.as_bytes())
+}
+
+/// Whether `s` matches any of `patterns`, as a policy's list of names does.
+pub fn any_matches(patterns: &[String], s: &str) -> bool {
+    patterns.iter().any(|p| matches(p, s))
 }
 
 fn glob_match(p: &[u8], s: &[u8]) -> bool {

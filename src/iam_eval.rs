@@ -132,7 +132,7 @@ pub fn statements(doc: &Value) -> Result<Vec<Statement>, String> {
 
 /// `*` and `?` wildcard match.
 fn wildcard(pattern: &str, text: &str) -> bool {
-    crate::glob::Glob(pattern.to_string()).matches(text)
+    crate::glob::matches(pattern, text)
 }
 
 fn action_matches(m: &Match, action: &str) -> bool {

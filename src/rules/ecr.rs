@@ -41,7 +41,7 @@ fn each_repository(
         };
         for r in repos
             .values()
-            .filter(|r| names.iter().any(|n| Glob(n.clone()).matches(&r.name)))
+            .filter(|r| crate::glob::any_matches(names, &r.name))
         {
             f(cx, region, r);
         }
@@ -273,7 +273,7 @@ impl Rule for EcrImageTagOffStrategy {
             let mut off: Vec<String> = images
                 .iter()
                 .flat_map(|i| &i.tags)
-                .filter(|t| !p.patterns.iter().any(|g| Glob(g.clone()).matches(t)))
+                .filter(|t| !crate::glob::any_matches(&p.patterns, t))
                 .cloned()
                 .collect();
             off.sort();

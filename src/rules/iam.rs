@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef, Status};
-use crate::glob::Glob;
 use crate::iam_eval::{self, Decision, Statement};
 use crate::inventory::iam::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 use crate::inventory::iam::{AttachedPolicy, Iam};
@@ -362,7 +361,7 @@ fn app_principals(
         };
         for n in names
             .into_iter()
-            .filter(|n| globs.iter().any(|g| Glob(g.clone()).matches(n)))
+            .filter(|n| crate::glob::any_matches(globs, n))
         {
             extra.insert(Who {
                 kind,

@@ -604,7 +604,7 @@ impl Rule for DbSubnetGroupSingleAz {
             let dbs = match region.db_instances(&None) {
                 Ok(v) => Ok(v
                     .into_iter()
-                    .filter(|d| p.instances.iter().any(|g| Glob(g.clone()).matches(&d.id)))
+                    .filter(|d| crate::glob::any_matches(&p.instances, &d.id))
                     .collect::<Vec<_>>()),
                 Err(e) => Err(e),
             };

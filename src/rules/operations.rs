@@ -353,21 +353,9 @@ mod tests {
         other.rds.instances = present(Default::default());
         s.regions.insert("eu-west-1".into(), other);
         let f = run(rule, "", &s);
-        assert_eq!(
-            f.iter()
-                .find(|f| f.resource.id == "lc-prod-db")
-                .unwrap()
-                .status,
-            Pass
-        );
+        assert_eq!(finding(&f, "lc-prod-db").status, Pass);
         let f = run(rule, "max-copy-age-days = 2", &s);
-        assert_eq!(
-            f.iter()
-                .find(|f| f.resource.id == "lc-prod-db")
-                .unwrap()
-                .status,
-            Fail
-        );
+        assert_eq!(finding(&f, "lc-prod-db").status, Fail);
         // A snapshot there that was not copied from here is another database's of the
         // same name (names are unique per region only).
         let other = s.regions.get_mut("eu-west-1").unwrap();
@@ -376,13 +364,7 @@ mod tests {
             .unwrap()
             .source_region = None;
         let f = run(rule, "", &s);
-        assert_eq!(
-            f.iter()
-                .find(|f| f.resource.id == "lc-prod-db")
-                .unwrap()
-                .status,
-            Fail
-        );
+        assert_eq!(finding(&f, "lc-prod-db").status, Fail);
         // A cross-region read replica's backups are its source's, and "another region" is
         // another than the source's: the replication to eu-west-1, the replica's own
         // region, counts.
@@ -396,10 +378,7 @@ mod tests {
         other.rds.snapshots = present(Default::default());
         s.regions.insert("eu-west-1".into(), other);
         let f = run(rule, "", &s);
-        let r = f
-            .iter()
-            .find(|f| f.resource.id == "lc-prod-db-replica")
-            .unwrap();
+        let r = finding(&f, "lc-prod-db-replica");
         assert_eq!(r.status, Pass, "{}", r.message);
         assert_eq!(
             r.message,
@@ -744,11 +723,10 @@ impl Rule for EcsServiceScalingMisconfigured {
                     continue;
                 }
             };
-            for s in services.into_iter().filter(|s| {
-                p.services
-                    .iter()
-                    .any(|g| crate::glob::Glob(g.clone()).matches(&s.name))
-            }) {
+            for s in services
+                .into_iter()
+                .filter(|s| crate::glob::any_matches(&p.services, &s.name))
+            {
                 let cluster = region.cluster_name(&s.cluster_arn);
                 let resource_id = format!("service/{cluster}/{}", s.name);
                 let r = cx

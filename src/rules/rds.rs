@@ -8,7 +8,6 @@
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef, Status};
-use crate::glob::Glob;
 use crate::inventory::rds::{other_service, DbCluster, DbInstance, DbSnapshot};
 use crate::inventory::rds::{
     DESCRIBE_DB_CLUSTERS, DESCRIBE_DB_CLUSTER_PARAMETERS, DESCRIBE_DB_CLUSTER_SNAPSHOTS,
@@ -293,7 +292,7 @@ fn snapshot_ref(cx: &Cx<'_>, region: &str, s: &DbSnapshot) -> ResourceRef {
 
 /// Whether DB identifier `id` is in the rule's scope (`instances`, wildcards allowed).
 fn in_scope(instances: &[String], id: &str) -> bool {
-    instances.iter().any(|g| Glob(g.clone()).matches(id))
+    crate::glob::any_matches(instances, id)
 }
 
 /// Runs `f` on every DB instance in scope in every region; `error` where instances are
@@ -455,7 +454,7 @@ impl Rule for RdsEngineVersionTooOld {
                     serde_json::json!({ "engine": db.engine, "engine_version": db.engine_version }),
                     Some(format!("{} >= {}", p.engine, p.min_major_version)),
                 )];
-                if !Glob(p.engine.clone()).matches(&db.engine) {
+                if !crate::glob::matches(&p.engine, &db.engine) {
                     let msg = format!(
                         "DB instance {} runs {} {version}; the policy requires {}.",
                         db.id, db.engine, p.engine
@@ -2071,7 +2070,7 @@ mod tests {
             &f,
             &[("lc-prod-db", Pass), ("lc-r1", Pass), ("lc-r2", Pass)],
         );
-        let r2 = f.iter().find(|f| f.resource.id == "lc-r2").unwrap();
+        let r2 = finding(&f, "lc-r2");
         assert!(
             r2.message
                 .starts_with("DB instance lc-r2 is a read replica of lc-prod-db, which"),

@@ -6,7 +6,6 @@ use super::rds::{db_ref, each_instance, replica_of, Decider};
 use super::scope::Region;
 use super::{declare_rule, join_words, region_items, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef};
-use crate::glob::Glob;
 use crate::inventory::secrets::Secret;
 use crate::inventory::secrets::LIST_SECRETS;
 use crate::rule_params;
@@ -261,7 +260,7 @@ impl Rule for SecretRotationDisabled {
                     serde_json::json!({ "rotation_enabled": s.rotation_enabled, "rotation_days": s.rotation_days, "last_rotated": s.last_rotated }),
                     Some("rotation_enabled = true".into()),
                 )];
-                if p.exempt.iter().any(|g| Glob(g.clone()).matches(&s.name)) {
+                if crate::glob::any_matches(&p.exempt, &s.name) {
                     let msg = format!("Secret {} is exempt from rotation by the policy.", s.name);
                     cx.skip(r, msg);
                 } else if let (Some(owner), false) =

@@ -30,6 +30,15 @@ pub fn verdicts(findings: &[Finding]) -> Vec<(String, Status)> {
         .collect()
 }
 
+/// The finding on the resource `id`.
+#[track_caller]
+pub fn finding<'a>(findings: &'a [Finding], id: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.resource.id == id)
+        .unwrap_or_else(|| panic!("no finding on {id}"))
+}
+
 /// Asserts the verdicts, printing the messages when they differ.
 #[track_caller]
 pub fn assert_verdicts(findings: &[Finding], expected: &[(&str, Status)]) {

@@ -14,7 +14,7 @@ use crate::proxy;
 use crate::servers::{
     DnsServer, HttpServer, Leaf, LeafSpec, Pki, Route, Routes, SilentServer, TlsServer, Zone,
 };
-use crate::support::{endpoint, infraverify, read_json, stdout, verdicts, EDGE_RULES};
+use crate::support::{endpoint, infraverify, message, read_json, stdout, verdicts, EDGE_RULES};
 
 const BOTH: &[&rustls::SupportedProtocolVersion] = &[&TLS13, &TLS12];
 
@@ -49,17 +49,6 @@ fn assert_exactly(
         }
     }
     assert!(diff.is_empty(), "{}\n\n{report}", diff.join("\n"));
-}
-
-/// The message of the finding of `rule` on resource `id`.
-fn message(report: &serde_json::Value, rule: &str, id: &str) -> String {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == rule && f["resource"]["id"] == id)
-        .map(|f| f["message"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no finding of {rule} on {id}"))
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::replay::{error_fixture, fixture, fixture_for, replay};
-use crate::support::{read_json, scan, stdout, verdicts};
+use crate::support::{message, read_json, scan, stdout, verdicts};
 
 fn expect(pairs: &[(&str, &str, &str)]) -> BTreeMap<(String, String), String> {
     pairs
@@ -230,15 +230,7 @@ min-days = 7
     }
     assert_eq!(got, expect(&want), "{}", stdout(&out));
 
-    let message = |rule: &str, id: &str| {
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == rule && f["resource"]["id"] == id)
-            .map(|f| f["message"].as_str().unwrap().to_string())
-            .unwrap()
-    };
+    let message = |rule: &str, id: &str| message(&report, rule, id);
     assert_eq!(
         message("rds-deletion-protection-disabled", "orders-apg-1"),
         "DB instance orders-apg-1 is a member of Aurora DB cluster orders-apg, which has deletion protection on."
@@ -346,17 +338,9 @@ async fn service_owned_secrets_are_their_owners_to_rotate() {
             (rule, "paused/rotation", "fail"),
         ])
     );
-    let skipped = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["resource"]["id"] == events)
-        .unwrap();
+    let skipped = message(&report, rule, events);
     assert!(
-        skipped["message"]
-            .as_str()
-            .unwrap()
-            .contains("is owned by events (OwningService)"),
+        skipped.contains("is owned by events (OwningService)"),
         "{skipped}"
     );
 }
@@ -401,14 +385,8 @@ async fn suspended_dynamic_scaling_fails_and_other_launch_shapes_are_read() {
         got,
         expect(&[(rule, "web", "pass"), (rule, "worker", "fail")])
     );
-    let worker = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["resource"]["id"] == "worker")
-        .unwrap();
     assert_eq!(
-        worker["message"],
+        message(&report, rule, "worker"),
         "ECS service worker has dynamic scaling out suspended: it cannot add tasks."
     );
 }

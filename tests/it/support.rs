@@ -61,6 +61,17 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The message of the finding of `rule` on resource `id`.
+pub fn message(report: &serde_json::Value, rule: &str, id: &str) -> String {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule && f["resource"]["id"] == id)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no finding of {rule} on {id}"))
+}
+
 /// `(rule, resource id) -> status` of a report's findings.
 pub fn verdicts(
     report: &serde_json::Value,
