@@ -204,6 +204,14 @@ async fn task_definitions(
                 })
                 .collect();
             log_groups.sort();
+            let mut secrets: Vec<String> = t
+                .container_definitions()
+                .iter()
+                .flat_map(|cd| cd.secrets())
+                .map(|s| s.value_from().to_string())
+                .collect();
+            secrets.sort();
+            secrets.dedup();
             Ok((
                 arn.clone(),
                 TaskDefinition {
@@ -212,6 +220,7 @@ async fn task_definitions(
                     execution_role_arn: t.execution_role_arn().map(str::to_string),
                     task_role_arn: t.task_role_arn().map(str::to_string),
                     log_groups,
+                    secrets,
                 },
             ))
         }

@@ -30,6 +30,11 @@ pub struct TaskDefinition {
     pub task_role_arn: Option<String>,
     /// `awslogs-group` of each container that logs to CloudWatch, with its region.
     pub log_groups: Vec<LogTarget>,
+    /// The `valueFrom` of every container's `secrets`, sorted: the Secrets Manager secrets
+    /// (ARN or partial ARN, perhaps with a JSON key after it) and SSM parameters (ARN or
+    /// name) that ECS injects with the execution role.
+    #[serde(default)]
+    pub secrets: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -167,6 +167,10 @@ pub struct HttpChain {
     /// an https hop, a refused connection, too many redirects. `None` when it ended on
     /// an answer.
     pub failure: Option<String>,
+    /// A later hop that could not be observed at all (its name could not be resolved, no
+    /// answer in time): the hops before it stand as observed, what follows is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unobserved: Option<super::CollectError>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

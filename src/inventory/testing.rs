@@ -7,7 +7,7 @@ use crate::inventory::ec2::*;
 use crate::inventory::ecr::{Ecr, Image, Repository};
 use crate::inventory::ecs::*;
 use crate::inventory::elbv2::*;
-use crate::inventory::iam::{AttachedPolicy, Iam, ManagedPolicy, Role};
+use crate::inventory::iam::{AttachedPolicy, Group, Iam, ManagedPolicy, Role, User};
 use crate::inventory::logs::{LogGroup, Logs};
 use crate::inventory::rds::*;
 use crate::inventory::scaling::{ScalableTarget, Scaling, ScalingPolicy};
@@ -230,7 +230,7 @@ pub fn parameters(pairs: &[(&str, &str)]) -> Observed<BTreeMap<String, Parameter
     )
 }
 
-fn trust(service: &str) -> Observed<serde_json::Value> {
+pub fn trust(service: &str) -> Observed<serde_json::Value> {
     present(serde_json::json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     ]}))
@@ -248,20 +248,79 @@ pub fn role(
             name: name.into(),
             arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
             trust,
-            attached: attached
-                .iter()
-                .map(|a| AttachedPolicy {
-                    name: a.rsplit('/').next().unwrap().into(),
-                    arn: a.to_string(),
-                })
-                .collect(),
-            inline: if inline.is_null() {
-                BTreeMap::new()
-            } else {
-                keyed(vec![("app", present(inline))])
-            },
+            attached: attachments(attached),
+            inline: inline_app(inline),
         },
     )
+}
+
+fn attachments(attached: &[&str]) -> Vec<AttachedPolicy> {
+    attached
+        .iter()
+        .map(|a| AttachedPolicy {
+            name: a.rsplit('/').next().unwrap().into(),
+            arn: a.to_string(),
+        })
+        .collect()
+}
+
+fn inline_app(inline: serde_json::Value) -> BTreeMap<String, Observed<serde_json::Value>> {
+    if inline.is_null() {
+        BTreeMap::new()
+    } else {
+        keyed(vec![("app", present(inline))])
+    }
+}
+
+/// An IAM user in `groups`, with managed policies `attached` and an inline policy `app`
+/// (none when `inline` is null).
+pub fn user(
+    name: &str,
+    groups: &[&str],
+    attached: &[&str],
+    inline: serde_json::Value,
+) -> (String, User) {
+    (
+        name.to_string(),
+        User {
+            name: name.into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            attached: attachments(attached),
+            inline: inline_app(inline),
+        },
+    )
+}
+
+/// An IAM group, as [`user`].
+pub fn iam_group(name: &str, attached: &[&str], inline: serde_json::Value) -> (String, Group) {
+    (
+        name.to_string(),
+        Group {
+            name: name.into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:group/{name}"),
+            attached: attachments(attached),
+            inline: inline_app(inline),
+        },
+    )
+}
+
+pub const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// Adds AWS's AdministratorAccess (`*` on `*`) to the collected managed policies.
+pub fn admin_policy(iam: &mut Iam) {
+    if let Observed::Present { value } = &mut iam.policies {
+        value.insert(
+            ADMIN_POLICY.into(),
+            ManagedPolicy {
+                arn: ADMIN_POLICY.into(),
+                name: "AdministratorAccess".into(),
+                default_version: Some("v1".into()),
+                document: present(serde_json::json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
+            },
+        );
+    }
 }
 
 pub const EXEC_POLICY: &str =
@@ -595,6 +654,14 @@ pub fn compliant() -> Snapshot {
                     group: "/ecs/lc-api".into(),
                     region: Some(REGION.into()),
                 }],
+                secrets: [
+                    "prod/db/password",
+                    "prod/LTC_SECRET_KEY",
+                    "prod/DATABASE_URL",
+                ]
+                .iter()
+                .map(|n| format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{n}-AbCdEf"))
+                .collect(),
             },
         )])),
     };
@@ -881,6 +948,7 @@ pub fn chain(
         name_not_found: false,
         hops,
         failure: None,
+        unobserved: None,
     })
 }
 
@@ -967,6 +1035,7 @@ pub fn probes() -> crate::inventory::probe::Probes {
                 failure: Some(format!(
                     "{url}: api.lifetimecircle.de does not exist in DNS (NXDOMAIN)"
                 )),
+                unobserved: None,
             }),
         );
     }

@@ -294,8 +294,7 @@ fn read_waiver(src: &TomlFile<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver>
     let rule = required(&mut r, "rule", what, line);
     if let (Some(id), Some(v)) = (&rule, t.get("rule")) {
         if rules::find(id).is_none() {
-            let help = diag::closest(id, rules::RULES.iter().map(|r| r.meta().id))
-                .map(|c| format!("did you mean `{c}`?"));
+            let help = rules::registry::unknown_help(id);
             src.push(
                 src.error(v.span(), format!("waiver names unknown rule `{id}`"))
                     .with_help(help),
@@ -441,10 +440,8 @@ fn read_rule(
 ) {
     let id: &str = key.get_ref();
     let Some(rule) = rules::find(id) else {
-        let help = match diag::closest(id, rules::RULES.iter().map(|r| r.meta().id)) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None => "`infraverify rules` lists every rule id".to_string(),
-        };
+        let help = rules::registry::unknown_help(id)
+            .unwrap_or_else(|| "`infraverify rules` lists every rule id".to_string());
         src.push(
             src.error(key.span(), format!("unknown rule `{id}`"))
                 .with_help(Some(help)),

@@ -140,8 +140,8 @@ rule_params! {
         "max-days" => max_days: u32 = 30, check = in_range(1, 3650);
         /// Whether a rule keeping only the newest N images (imageCountMoreThan, any tag) counts too.
         "accept-count-rules" => accept_count_rules: bool = true;
-        /// The repositories (wildcards allowed).
-        "repositories" => repositories: Vec<String> = planned(), check = non_empty;
+        /// The repositories judged (wildcards allowed): every repository by default.
+        "repositories" => repositories: Vec<String> = vec!["*".to_string()], check = non_empty;
     }
 }
 

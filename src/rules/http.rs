@@ -4,11 +4,12 @@
 
 use super::web::{alb_ref, internet_albs, probe};
 use super::{declare_rule, Cx, Rule};
-use crate::finding::{Evidence, ResourceRef};
+use crate::finding::{Evidence, ResourceRef, Status};
 use crate::inventory::elbv2::{Action, Listener};
 use crate::inventory::elbv2::{DESCRIBE_LISTENERS, DESCRIBE_RULES};
 use crate::inventory::probe::HttpChain;
 use crate::inventory::probe::{ProbePlan, PROBE_HTTP};
+use crate::inventory::CollectError;
 use crate::rule_params;
 use crate::rules::params::{host_list, host_names, in_range, url_path};
 
@@ -237,7 +238,10 @@ fn hops_evidence(chains: &[(&str, &HttpChain)], expected: String) -> Vec<Evidenc
         PROBE_HTTP,
         serde_json::json!(chains
             .iter()
-            .map(|(url, c)| serde_json::json!({ "url": url, "hops": c.hops, "failure": c.failure }))
+            .map(
+                |(url, c)| serde_json::json!({ "url": url, "hops": c.hops, "failure": c.failure,
+                "unobserved": c.unobserved.as_ref().map(|e| &e.message) })
+            )
             .collect::<Vec<_>>()),
         Some(expected),
     )]
@@ -286,60 +290,75 @@ impl Rule for HttpNotRedirectingToHttps {
             let host = cx.host(n);
             let (root, below) = (root_url(&host), path_url(&host, &p.path));
             let r = endpoint_ref(cx, &root, &host);
-            let (rc, pc) = match (
-                probe(&probes.http, &root, PROBE_HTTP),
-                probe(&probes.http, &below, PROBE_HTTP),
-            ) {
-                (Ok(a), Ok(b)) => (a, b),
-                (Err(e), _) | (_, Err(e)) => {
-                    cx.error_on(r, "the redirect", &e);
-                    continue;
-                }
-            };
-            if rc.name_not_found && !required {
+            let want_root = format!("https://{host}/");
+            let want_path = absolute(&want_root, &p.path).unwrap_or_default();
+            let rc = probe(&probes.http, &root, PROBE_HTTP);
+            let pc = probe(&probes.http, &below, PROBE_HTTP);
+            if rc.as_ref().is_ok_and(|c| c.name_not_found) && !required {
                 cx.skip(r, format!("{host} is optional and not in DNS: not used."));
                 continue;
             }
-            let want_root = format!("https://{host}/");
-            let want_path = absolute(&want_root, &p.path).unwrap_or_default();
-            let mut problems: Vec<String> = [
-                first_hop_problem(rc, &root, &want_root),
-                first_hop_problem(pc, &below, &want_path),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            if problems.is_empty() {
-                // Following the root redirect must end on a 2xx answer.
-                match (rc.last(), &rc.failure) {
-                    (_, Some(f)) => problems.push(format!("following the redirect fails: {f}")),
-                    (Some(last), None) if !(200..300).contains(&last.status) => {
-                        problems.push(format!(
-                            "following the redirect ends in {} at {}",
-                            last.status, last.url
-                        ))
-                    }
-                    (Some(last), None) if p.require_hsts && last.hsts.is_none() => problems.push(
-                        format!("{} sends no Strict-Transport-Security header", last.url),
-                    ),
-                    _ => {}
-                }
+            // Every violation observed counts, whatever could not be observed after it (a
+            // later hop, or the other chain); only when nothing observed is wrong does an
+            // unobserved part make the verdict `error`.
+            let mut problems: Vec<String> = Vec::new();
+            let mut open: Option<CollectError> = None;
+            match &rc {
+                Ok(c) => match first_hop_problem(c, &root, &want_root) {
+                    Some(problem) => problems.push(problem),
+                    // Following the root redirect must end on a 2xx answer.
+                    None => match (c.last(), &c.failure, &c.unobserved) {
+                        (_, Some(f), _) => {
+                            problems.push(format!("following the redirect fails: {f}"))
+                        }
+                        (Some(last), None, None) if !(200..300).contains(&last.status) => problems
+                            .push(format!(
+                                "following the redirect ends in {} at {}",
+                                last.status, last.url
+                            )),
+                        (Some(last), None, None) if p.require_hsts && last.hsts.is_none() => {
+                            problems.push(format!(
+                                "{} sends no Strict-Transport-Security header",
+                                last.url
+                            ))
+                        }
+                        (_, None, Some(e)) => open = Some(e.clone()),
+                        _ => {}
+                    },
+                },
+                Err(e) => open = Some(e.clone()),
             }
+            match &pc {
+                Ok(c) => problems.extend(first_hop_problem(c, &below, &want_path)),
+                Err(e) => open = open.or(Some(e.clone())),
+            }
+            let observed: Vec<(&str, &HttpChain)> = [(&root, &rc), (&below, &pc)]
+                .into_iter()
+                .filter_map(|(u, c)| Some((u.as_str(), *c.as_ref().ok()?)))
+                .collect();
             let ev = hops_evidence(
-                &[(&root, rc), (&below, pc)],
+                &observed,
                 format!("301 to {want_root} (and {want_path}), ending in 2xx"),
             );
-            if problems.is_empty() {
-                let end = rc.last().map(|h| h.status).unwrap_or_default();
-                let hsts = rc.last().and_then(|h| h.hsts.clone());
+            if !problems.is_empty() {
+                let msg = format!("{}.", problems.join("; "));
+                cx.fail(r, msg, ev);
+            } else if let Some(e) = open.as_ref().filter(|_| observed.is_empty()) {
+                cx.error_on(r, "the redirect", e);
+            } else if let Some(e) = open {
+                let msg = format!(
+                    "Could not check the redirect of http://{host}/: what was observed is right, but {}.",
+                    e.message
+                );
+                cx.emit(Status::Error, r, msg, ev);
+            } else if let Ok(c) = &rc {
+                let end = c.last().map(|h| h.status).unwrap_or_default();
+                let hsts = c.last().and_then(|h| h.hsts.clone());
                 let msg = format!(
                     "http://{host}/ answers 301 to {want_root}, keeps the path, and ends in {end}{}.",
                     if hsts.is_some() { " with HSTS" } else { " (no HSTS header)" }
                 );
                 cx.pass(r, msg, ev);
-            } else {
-                let msg = format!("{}.", problems.join("; "));
-                cx.fail(r, msg, ev);
             }
         }
     }
@@ -597,8 +616,50 @@ mod tests {
             .as_mut()
             .unwrap()
             .http
-            .insert(www.into(), Observed::unavailable(e));
+            .insert(www.into(), Observed::unavailable(e.clone()));
         assert_eq!(run(rule, "", &s)[2].status, Error);
+        // An observed violation is not hidden behind a later hop nobody could observe: a
+        // 301 to another host whose name does not resolve fails at that hop.
+        let unresolved = |c: &mut HttpChain| {
+            c.hops.truncate(1);
+            c.unobserved = Some(denied("probe:http"));
+        };
+        let mut s = compliant();
+        let c = chain_of(&mut s, www);
+        unresolved(c);
+        c.hops[0].location = Some("https://elsewhere.example/".into());
+        let f = run(rule, "", &s);
+        assert_eq!(f[2].status, Fail, "{}", f[2].message);
+        assert!(
+            f[2].message
+                .contains("redirects to https://elsewhere.example/"),
+            "{}",
+            f[2].message
+        );
+        assert_eq!(
+            f[2].evidence[0].observed[0]["hops"][0]["location"],
+            "https://elsewhere.example/"
+        );
+        // The right redirect, then nothing observed: error.
+        let mut s = compliant();
+        unresolved(chain_of(&mut s, www));
+        let f = run(rule, "", &s);
+        assert_eq!(f[2].status, Error, "{}", f[2].message);
+        assert!(
+            f[2].message.contains("what was observed is right, but"),
+            "{}",
+            f[2].message
+        );
+        // One chain unobserved as a whole, the other showing a 302: fail, from what was seen.
+        let mut s = compliant();
+        chain_of(&mut s, www).hops[0].status = 302;
+        let below = format!("http://www.lifetimecircle.de{REDIRECT_PATH}");
+        s.probes
+            .as_mut()
+            .unwrap()
+            .http
+            .insert(below, Observed::unavailable(e));
+        assert_eq!(run(rule, "", &s)[2].status, Fail);
     }
 
     #[test]
@@ -617,6 +678,7 @@ mod tests {
             name_not_found: false,
             hops: vec![],
             failure: Some("connection refused".into()),
+            unobserved: None,
         };
         assert_verdicts(&run(rule, "", &s), &[(url, Fail)]);
         // A staging host this snapshot never probed: error, not a pass.

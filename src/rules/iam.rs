@@ -5,18 +5,19 @@
 //! [`crate::iam_eval`]; a condition makes the answer `error`, never a guess.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use super::access;
 use super::scope::Region;
 use super::{declare_rule, join_words, Cx, Rule};
 use crate::finding::{Evidence, ResourceRef, Status};
-use crate::iam_eval::{self, Decision, Statement};
+use crate::iam_eval::{self, Decision, Grant, Origin, Statement};
 use crate::inventory::iam::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 use crate::inventory::iam::{AttachedPolicy, Iam};
+use crate::inventory::secrets::Secret;
 use crate::inventory::{CollectError, ErrorKind, Observed};
 use crate::rule_params;
 use crate::rules::params::non_empty;
-
-const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// A role or user, by name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +62,16 @@ pub fn parse_principal(s: &str) -> Option<Who> {
         name: name.to_string(),
         why: "named in the policy".into(),
         logs: vec![],
+    })
+}
+
+#[allow(clippy::ptr_arg)]
+fn principal_patterns(v: &Vec<String>) -> Result<(), String> {
+    v.iter().try_for_each(|s| match s.split_once('/') {
+        Some(("role" | "user", n)) if !n.is_empty() => Ok(()),
+        _ => Err(format!(
+            "{s:?} is not a principal such as \"role/github-deploy\" or \"user/ci-*\""
+        )),
     })
 }
 
@@ -156,9 +167,10 @@ fn ecs_roles(cx: &mut Cx<'_>, execution: bool, task: bool) -> Result<BTreeSet<Wh
     }
 }
 
-fn doc_statements(
+pub(crate) fn doc_statements(
     doc: &Observed<serde_json::Value>,
     what: &str,
+    origin: Option<Origin>,
 ) -> Result<Vec<Statement>, CollectError> {
     let bad = |message: String| CollectError {
         source: GET_ACCOUNT_AUTHORIZATION_DETAILS.into(),
@@ -166,15 +178,35 @@ fn doc_statements(
         kind: ErrorKind::Other,
         message,
     };
-    match doc.get() {
-        Err(e) => Err(e.clone()),
-        Ok(None) => Err(bad(format!("{what} has no document"))),
-        Ok(Some(v)) => iam_eval::statements(v).map_err(|e| bad(format!("{what}: {e}"))),
+    let mut stmts = match doc.get() {
+        Err(e) => return Err(e.clone()),
+        Ok(None) => return Err(bad(format!("{what} has no document"))),
+        Ok(Some(v)) => iam_eval::statements(v).map_err(|e| bad(format!("{what}: {e}")))?,
+    };
+    if let Some(o) = origin {
+        let o = Arc::new(o);
+        for s in &mut stmts {
+            s.origin = Some(o.clone());
+        }
+    }
+    Ok(stmts)
+}
+
+/// Where a principal's policy comes from: `principal` is `user/NAME` or `role/NAME`.
+fn inline_origin(principal: &str, group: Option<&str>, name: &str) -> Origin {
+    Origin {
+        principal: principal.to_string(),
+        group: group.map(str::to_string),
+        policy: name.to_string(),
+        policy_arn: None,
+        version: None,
     }
 }
 
 fn managed(
     iam: &Iam,
+    principal: &str,
+    group: Option<&str>,
     list: &[AttachedPolicy],
     out: &mut Vec<Statement>,
 ) -> Result<(), CollectError> {
@@ -184,7 +216,16 @@ fn managed(
     let policies = iam.policies.get().map_err(Clone::clone)?;
     for p in list {
         match policies.and_then(|m| m.get(&p.arn)) {
-            Some(mp) => out.extend(doc_statements(&mp.document, &p.arn)?),
+            Some(mp) => {
+                let origin = Origin {
+                    principal: principal.to_string(),
+                    group: group.map(str::to_string),
+                    policy: mp.name.clone(),
+                    policy_arn: Some(mp.arn.clone()),
+                    version: mp.default_version.clone(),
+                };
+                out.extend(doc_statements(&mp.document, &p.arn, Some(origin))?)
+            }
             None => {
                 return Err(CollectError {
                     source: "iam:GetPolicyVersion".into(),
@@ -198,6 +239,24 @@ fn managed(
     Ok(())
 }
 
+/// The statements of a group's own policies (inline and managed), as seen by `principal`.
+pub fn group_statements(
+    iam: &Iam,
+    principal: &str,
+    g: &crate::inventory::iam::Group,
+) -> Result<Vec<Statement>, CollectError> {
+    let mut stmts = Vec::new();
+    for (name, d) in &g.inline {
+        stmts.extend(doc_statements(
+            d,
+            &format!("inline policy {name} of group {}", g.name),
+            Some(inline_origin(principal, Some(&g.name), name)),
+        )?);
+    }
+    managed(iam, principal, Some(&g.name), &g.attached, &mut stmts)?;
+    Ok(stmts)
+}
+
 /// A principal's identity policies, all together.
 pub struct Effective {
     pub statements: Vec<Statement>,
@@ -209,15 +268,20 @@ pub struct Effective {
 pub fn effective(iam: &Iam, who: &Who) -> Result<Option<Effective>, CollectError> {
     let mut stmts = Vec::new();
     let mut attached = Vec::new();
+    let me = format!("{}/{}", who.kind, who.name);
     if who.kind == "role" {
         let roles = iam.roles.get().map_err(Clone::clone)?;
         let Some(r) = roles.and_then(|m| m.get(&who.name)) else {
             return Ok(None);
         };
         for (name, d) in &r.inline {
-            stmts.extend(doc_statements(d, &format!("inline policy {name}"))?);
+            stmts.extend(doc_statements(
+                d,
+                &format!("inline policy {name}"),
+                Some(inline_origin(&me, None, name)),
+            )?);
         }
-        managed(iam, &r.attached, &mut stmts)?;
+        managed(iam, &me, None, &r.attached, &mut stmts)?;
         attached.extend(r.attached.iter().map(|p| p.arn.clone()));
     } else {
         let users = iam.users.get().map_err(Clone::clone)?;
@@ -225,9 +289,13 @@ pub fn effective(iam: &Iam, who: &Who) -> Result<Option<Effective>, CollectError
             return Ok(None);
         };
         for (name, d) in &u.inline {
-            stmts.extend(doc_statements(d, &format!("inline policy {name}"))?);
+            stmts.extend(doc_statements(
+                d,
+                &format!("inline policy {name}"),
+                Some(inline_origin(&me, None, name)),
+            )?);
         }
-        managed(iam, &u.attached, &mut stmts)?;
+        managed(iam, &me, None, &u.attached, &mut stmts)?;
         attached.extend(u.attached.iter().map(|p| p.arn.clone()));
         let groups = iam.groups.get().map_err(Clone::clone)?;
         for name in &u.groups {
@@ -242,13 +310,7 @@ pub fn effective(iam: &Iam, who: &Who) -> Result<Option<Effective>, CollectError
                     ),
                 });
             };
-            for (name, d) in &g.inline {
-                stmts.extend(doc_statements(
-                    d,
-                    &format!("inline policy {name} of group {}", g.name),
-                )?);
-            }
-            managed(iam, &g.attached, &mut stmts)?;
+            stmts.extend(group_statements(iam, &me, g)?);
             attached.extend(g.attached.iter().map(|p| p.arn.clone()));
         }
     }
@@ -445,7 +507,7 @@ impl Rule for EcsExecutionRoleMisconfigured {
             let roles = cx.snap.iam.roles.get().ok().flatten();
             let trust = roles
                 .and_then(|m| m.get(&who.name))
-                .map(|role| doc_statements(&role.trust, "the trust policy"));
+                .map(|role| doc_statements(&role.trust, "the trust policy", None));
             let trusted = match trust {
                 Some(Ok(t)) => iam_eval::trusted(&t),
                 Some(Err(e)) => return cx.error_on(r, "the trust policy", &e),
@@ -654,70 +716,334 @@ impl Rule for SecretsAccessNotScoped {
 }
 
 declare_rule! {
-    /// IAM-4: no app principal with administrator rights.
-    pub struct AppPrincipalAdmin {
-        id: "app-principal-admin-access",
-        scope: "app role or user",
-        controls: ["IAM-4"],
-        severity: Critical,
+    /// IAM-3: the app's secrets can be read only by the roles that use them.
+    pub struct AppSecretReadableByOthers {
+        id: "app-secret-readable-by-others",
+        scope: "IAM user or role of the account (service-linked roles aside)",
+        controls: ["IAM-3"],
+        severity: High,
         kind: "iam-role",
-        title: "An app role or user has AdministratorAccess or an Action \"*\" on Resource \"*\"",
-        reads: [Iam, Ecs],
+        title: "A principal other than the roles that use them may read the application's secrets",
+        reads: [Iam, Ecs, Secrets],
     }
 }
 
-impl Rule for AppPrincipalAdmin {
-    type Params = AppParams;
+rule_params! {
+    pub struct SecretReadersParams {
+        /// The application's secrets, by name (those `required-secret-missing` requires).
+        "secrets" => secrets: Vec<String> = vec!["prod/db/password".to_string(), "prod/LTC_SECRET_KEY".to_string(), "prod/DATABASE_URL".to_string()], check = non_empty;
+        /// Principals that may read them besides the roles of the task definitions that
+        /// reference them, as `role/NAME` or `user/NAME` (wildcards allowed).
+        "readers" => readers: Vec<String> = vec![], check = principal_patterns;
+        /// Roles allowed to administer the account (see `admin-access-not-allowed`), who
+        /// can read anything.
+        "admin-roles" => admin_roles: Vec<String> = default_admin_roles();
+    }
+}
 
-    fn check(&self, cx: &mut Cx<'_>, p: &AppParams) {
-        let Ok(who) = app_principals(cx, &p.roles, &p.users, &p.ci_principal) else {
+/// Whether a task definition's `valueFrom` names `secret`: its ARN, or its ARN without the
+/// random suffix (a partial ARN), either alone or with a JSON key, version stage or version
+/// id after it. A bare name is an SSM parameter, not a Secrets Manager secret.
+fn references(value_from: &str, secret: &Secret) -> bool {
+    let Some(arn) = &secret.arn else { return false };
+    let partial = arn.rsplit_once('-').map(|(p, _)| p).unwrap_or(arn);
+    [arn.as_str(), partial]
+        .iter()
+        .any(|a| value_from == *a || value_from.starts_with(&format!("{a}:")))
+}
+
+impl Rule for AppSecretReadableByOthers {
+    type Params = SecretReadersParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &SecretReadersParams) {
+        // The app's secrets as they exist, in every scanned region, and who uses each (a
+        // task definition may name a secret of another region by its ARN).
+        let regions: Vec<Region<'_>> = cx.regions().collect();
+        let mut found: Vec<&Secret> = Vec::new();
+        let mut defs = Vec::new();
+        for region in regions {
+            match region.inv.secrets.secrets.get() {
+                Ok(l) => found.extend(l.into_iter().flat_map(|m| m.values())),
+                Err(e) => return cx.unavailable(region.name, "the secrets", e),
+            }
+            match region.inv.ecs.task_definitions.get() {
+                Ok(d) => defs.extend(d.into_iter().flat_map(|m| m.values())),
+                Err(e) => {
+                    return cx.unavailable(region.name, "the ECS task definitions' secrets", e)
+                }
+            }
+        }
+        let secrets: Vec<(Secret, BTreeSet<String>)> = found
+            .into_iter()
+            .filter(|s| p.secrets.contains(&s.name) && s.arn.is_some())
+            .map(|s| {
+                let users = defs
+                    .iter()
+                    .filter(|d| d.secrets.iter().any(|v| references(v, s)))
+                    .flat_map(|d| [d.execution_role_arn.as_deref(), d.task_role_arn.as_deref()])
+                    .flatten()
+                    .filter_map(role_name)
+                    .collect();
+                (s.clone(), users)
+            })
+            .collect();
+        if secrets.is_empty() {
+            let r = ResourceRef::new("iam-role", "*").account(cx.account());
+            return cx.skip(
+                r,
+                format!(
+                    "None of the application's secrets ({}) exists; required-secret-missing reports that.",
+                    join_words(&p.secrets)
+                ),
+            );
+        }
+        let Some(acct) = account_principals(cx) else {
             return;
         };
-        each_principal(cx, &who, |cx, w, r, stmts, attached| {
-            // An action no policy names explicitly is allowed only by `*`-style grants.
-            let d = iam_eval::decide(
-                stmts,
-                "infraverifyprobe:AnyAction",
-                "arn:aws:infraverifyprobe:::anything",
-            );
-            let admin_policy = attached.iter().any(|a| a == ADMIN_POLICY);
+        let admins = allowed_admins(&acct, &p.admin_roles);
+        for (pr, admin) in acct.principals.iter().zip(admins) {
+            let r = principal_ref(cx, pr);
+            let stmts = match &pr.policies {
+                Err(e) => {
+                    cx.error_on(r, "the policies", e);
+                    continue;
+                }
+                Ok(s) => s,
+            };
+            if admin {
+                let msg = format!(
+                    "The {} can administer the account, as admin-roles allows, and so may read any secret.",
+                    pr.label()
+                );
+                cx.pass(r, msg, vec![]);
+                continue;
+            }
+            let mut can = Vec::new();
+            let mut steps = Vec::new();
+            let mut unsure = Vec::new();
+            for (secret, users) in &secrets {
+                let arn = secret.arn.as_deref().unwrap_or_default();
+                let (d, g) = iam_eval::explain(stmts, "secretsmanager:GetSecretValue", arn);
+                let allowed_here = (pr.who.kind == "role" && users.contains(&pr.who.name))
+                    || access::principal_matches(&p.readers, pr);
+                if allowed_here {
+                    continue;
+                }
+                match d {
+                    Decision::Allowed => {
+                        can.push((
+                            secret.name.clone(),
+                            g.as_ref().map(Grant::path).unwrap_or_default(),
+                        ));
+                        steps.push(g.as_ref().map(Grant::json).unwrap_or_default());
+                    }
+                    Decision::Conditional => {
+                        unsure.push(secret.name.clone());
+                        steps.push(g.as_ref().map(Grant::json).unwrap_or_default());
+                    }
+                    _ => {}
+                }
+            }
             let ev = vec![Evidence::new(
                 GET_ACCOUNT_AUTHORIZATION_DETAILS,
-                serde_json::json!({ "attached": attached, "any_action_on_any_resource": decision_words(d) }),
-                Some("no AdministratorAccess, no Action \"*\" on Resource \"*\"".into()),
+                serde_json::json!({ "may_read": steps }),
+                Some("secretsmanager:GetSecretValue only for the roles of task definitions that reference the secret".into()),
             )];
-            if admin_policy || d.allowed() {
-                let how = if admin_policy {
-                    "has AdministratorAccess attached".to_string()
-                } else {
-                    "may perform any action on any resource".to_string()
-                };
-                let msg = format!("The {} {} ({}) {how}.", w.kind, w.name, w.why);
+            if !can.is_empty() {
+                let msg = format!(
+                    "The {} may read the application's secrets, which only the roles that use them may: GetSecretValue on {}.",
+                    pr.label(),
+                    by_route(&can)
+                );
                 cx.fail(r, msg, ev);
-            } else if d == Decision::Conditional {
-                let msg = format!("Could not decide whether the {} {} is an administrator: its \"*\" grant has a condition.", w.kind, w.name);
+            } else if !unsure.is_empty() {
+                let msg = format!(
+                    "Could not decide whether the {} may read {}: a matching statement has a condition.",
+                    pr.label(),
+                    join_words(&unsure)
+                );
                 cx.emit(Status::Error, r, msg, ev);
             } else {
                 let msg = format!(
-                    "The {} {} ({}) has no administrator rights.",
-                    w.kind, w.name, w.why
+                    "The {} may read none of the application's secrets it does not use.",
+                    pr.label()
                 );
                 cx.pass(r, msg, ev);
             }
-        });
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------
 declare_rule! {
-    /// IAM-5: CI/CD can push; the ECS roles cannot.
+    /// IAM-4: nobody but the allowed roles can administer the account.
+    pub struct AdminAccessNotAllowed {
+        id: "admin-access-not-allowed",
+        scope: "IAM user or role of the account (service-linked roles aside)",
+        controls: ["IAM-4"],
+        severity: Critical,
+        kind: "iam-role",
+        title: "An IAM user, or a role not allowed to, can administer the account",
+        reads: [Iam],
+    }
+}
+
+/// AWS IAM Identity Center's permission-set roles and the role AWS Organizations creates
+/// for the management account.
+pub fn default_admin_roles() -> Vec<String> {
+    vec![
+        "/aws-reserved/sso.amazonaws.com/*".to_string(),
+        "OrganizationAccountAccessRole".to_string(),
+    ]
+}
+
+rule_params! {
+    pub struct AdminParams {
+        /// Roles allowed to administer the account: a role name, or a path and name when
+        /// the pattern starts with `/` (wildcards allowed). No IAM user is ever allowed.
+        "admin-roles" => admin_roles: Vec<String> = default_admin_roles();
+    }
+}
+
+/// For each principal, whether it is an administrator role `admin-roles` allows: only
+/// such a role may also do what the app's principals alone may. A role the patterns match
+/// that cannot in fact administer the account is judged like any other.
+fn allowed_admins(acct: &access::Account, admin_roles: &[String]) -> Vec<bool> {
+    acct.admins()
+        .into_iter()
+        .zip(&acct.principals)
+        .map(|(st, pr)| {
+            matches!(st, access::Standing::Admin(_)) && access::role_matches(admin_roles, pr)
+        })
+        .collect()
+}
+
+/// What a principal may do, grouped by the route that grants it: `prod/a and prod/b (user x
+/// → … → Action "*" on Resource "*"); prod/c (…)`.
+fn by_route(items: &[(String, String)]) -> String {
+    let mut routes: Vec<(&str, Vec<String>)> = Vec::new();
+    for (what, route) in items {
+        match routes.iter_mut().find(|(r, _)| r == route) {
+            Some((_, list)) => list.push(what.clone()),
+            None => routes.push((route, vec![what.clone()])),
+        }
+    }
+    routes
+        .iter()
+        .map(|(route, list)| format!("{} ({route})", join_words(list)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The account's users and roles; `None` after an `error` finding when IAM cannot be read.
+fn account_principals(cx: &mut Cx<'_>) -> Option<access::Account> {
+    match access::Account::read(&cx.snap.iam, cx.account()) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            let r = ResourceRef::new("iam-role", "*").account(cx.account());
+            cx.error_on(r, "the account's users and roles", &e);
+            None
+        }
+    }
+}
+
+fn principal_ref(cx: &Cx<'_>, p: &access::Principal) -> ResourceRef {
+    ResourceRef::new(
+        if p.who.kind == "role" {
+            "iam-role"
+        } else {
+            "iam-user"
+        },
+        p.who.name.clone(),
+    )
+    .name(Some(p.who.name.clone()))
+    .arn(Some(p.arn.clone()))
+    .account(cx.account())
+}
+
+impl Rule for AdminAccessNotAllowed {
+    type Params = AdminParams;
+
+    fn check(&self, cx: &mut Cx<'_>, p: &AdminParams) {
+        let Some(acct) = account_principals(cx) else {
+            return;
+        };
+        let standing = acct.admins();
+        for (pr, st) in acct.principals.iter().zip(standing) {
+            let r = principal_ref(cx, pr);
+            let allowed = access::role_matches(&p.admin_roles, pr);
+            let ev = |steps: &[serde_json::Value]| {
+                vec![Evidence::new(
+                    GET_ACCOUNT_AUTHORIZATION_DETAILS,
+                    serde_json::json!({ "allowed_admin_role": allowed, "path": steps }),
+                    Some(if pr.who.kind == "user" {
+                        "no way to administer the account".into()
+                    } else {
+                        "no way to administer the account, unless admin-roles allows the role"
+                            .into()
+                    }),
+                )]
+            };
+            match st {
+                access::Standing::Unknown(e) => cx.error_on(r, "the policies", &e),
+                access::Standing::Admin(route) if allowed => {
+                    let msg = format!(
+                        "The {} can administer the account, as admin-roles allows: it {}.",
+                        pr.label(),
+                        route.how
+                    );
+                    cx.pass(r, msg, ev(&route.steps));
+                }
+                access::Standing::Admin(route) => {
+                    let msg = format!(
+                        "The {} can administer the account{}: it {}.",
+                        pr.label(),
+                        if pr.who.kind == "user" {
+                            ", and no IAM user may"
+                        } else {
+                            " and is not among the allowed roles (admin-roles)"
+                        },
+                        route.how
+                    );
+                    cx.fail(r, msg, ev(&route.steps));
+                }
+                access::Standing::Maybe(_) if allowed => {
+                    let msg = format!(
+                        "The {} may be able to administer the account, as admin-roles allows.",
+                        pr.label()
+                    );
+                    cx.pass(r, msg, ev(&[]));
+                }
+                access::Standing::Maybe(route) => {
+                    let msg = format!(
+                        "Could not decide whether the {} can administer the account: it {}, which depends on a condition or on policies that could not be read.",
+                        pr.label(),
+                        route.how
+                    );
+                    cx.emit(Status::Error, r, msg, ev(&route.steps));
+                }
+                access::Standing::Not => {
+                    let msg = format!(
+                        "The {} cannot administer the account: no Action \"*\" on Resource \"*\", no write to IAM permissions, and no administrator it can become.",
+                        pr.label()
+                    );
+                    cx.pass(r, msg, ev(&[]));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+declare_rule! {
+    /// IAM-5: CI/CD can push; nobody else can.
     pub struct EcrPushMisassigned {
         id: "ecr-push-permissions-misassigned",
-        scope: "CI/CD principal or ECS role",
+        scope: "IAM user or role of the account (service-linked roles aside)",
         controls: ["IAM-5"],
         severity: High,
         kind: "iam-role",
-        title: "The CI/CD principal cannot push to ECR, or a production task or execution role can",
+        title: "The CI/CD principal cannot push to the app's ECR repositories, or another principal can",
         reads: [Iam, Ecs, Ecr],
     }
 }
@@ -728,8 +1054,20 @@ rule_params! {
         "ci-principal" => ci_principal: String = String::new(), check = principal_param;
         /// The ECR repositories pushed to.
         "repositories" => repositories: Vec<String> = vec!["lifetimecircle-api".to_string(), "lifetimecircle-web".to_string()], check = non_empty;
+        /// Roles allowed to administer the account (see `admin-access-not-allowed`), who
+        /// can push as they can do anything.
+        "admin-roles" => admin_roles: Vec<String> = default_admin_roles();
     }
 }
+
+/// The actions that write images into a repository: a manifest (`PutImage`, which can
+/// also point a tag at layers already there) and layers.
+const WRITE: [&str; 4] = [
+    "ecr:PutImage",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+];
 
 const PUSH: [&str; 5] = [
     "ecr:PutImage",
@@ -801,45 +1139,86 @@ impl Rule for EcrPushMisassigned {
                 });
             }
         }
-        let Ok(roles) = ecs_roles(cx, true, true) else {
+        // Nobody else: every user and role of the account that may write to them.
+        let Some(acct) = account_principals(cx) else {
             return;
         };
-        let roles: Vec<Who> = roles.into_iter().collect();
-        each_principal(cx, &roles, |cx, w, r, stmts, _| {
-            let decided: Vec<(String, Decision)> = repo_arns
-                .iter()
-                .map(|a| (a.clone(), iam_eval::decide(stmts, "ecr:PutImage", a)))
-                .collect();
-            let can: Vec<String> = decided
-                .iter()
-                .filter(|(_, d)| d.allowed())
-                .map(|(a, _)| a.clone())
-                .collect();
+        let ci = parse_principal(&p.ci_principal);
+        let admins = allowed_admins(&acct, &p.admin_roles);
+        for (pr, admin) in acct.principals.iter().zip(admins) {
+            if ci
+                .as_ref()
+                .is_some_and(|c| c.kind == pr.who.kind && c.name == pr.who.name)
+            {
+                continue;
+            }
+            let r = principal_ref(cx, pr);
+            let stmts = match &pr.policies {
+                Err(e) => {
+                    cx.error_on(r, "the policies", e);
+                    continue;
+                }
+                Ok(s) => s,
+            };
+            let mut can = Vec::new();
+            let mut steps = Vec::new();
+            let mut unsure = false;
+            for arn in &repo_arns {
+                for action in WRITE {
+                    let (d, g) = iam_eval::explain(stmts, action, arn);
+                    match d {
+                        Decision::Allowed => {
+                            let repo = arn
+                                .rsplit_once(":repository/")
+                                .map_or(arn.as_str(), |(_, n)| n);
+                            can.push((
+                                format!("{action} on {repo}"),
+                                g.as_ref().map(Grant::path).unwrap_or_default(),
+                            ));
+                            steps.push(g.as_ref().map(Grant::json).unwrap_or_default());
+                            break;
+                        }
+                        Decision::Conditional => {
+                            unsure = true;
+                            steps.push(g.as_ref().map(Grant::json).unwrap_or_default());
+                        }
+                        _ => {}
+                    }
+                }
+            }
             let ev = vec![Evidence::new(
                 GET_ACCOUNT_AUTHORIZATION_DETAILS,
-                serde_json::json!({ "may_push_to": can }),
-                Some("no ecr:PutImage".into()),
+                serde_json::json!({ "may_push": steps, "allowed_admin_role": admin }),
+                Some("no ecr:PutImage, InitiateLayerUpload, UploadLayerPart or CompleteLayerUpload on the repositories".into()),
             )];
-            if !can.is_empty() {
+            if !can.is_empty() && admin {
                 let msg = format!(
-                    "The {} {} ({}) may push images (ecr:PutImage on {}).",
-                    w.kind,
-                    w.name,
-                    w.why,
-                    join_words(&can)
+                    "The {} may push images, as an administrator role admin-roles allows.",
+                    pr.label()
+                );
+                cx.pass(r, msg, ev);
+            } else if !can.is_empty() {
+                let msg = format!(
+                    "The {} may push images, which only the CI/CD principal may: {}.",
+                    pr.label(),
+                    by_route(&can)
                 );
                 cx.fail(r, msg, ev);
-            } else if decided.iter().any(|(_, d)| *d == Decision::Conditional) {
+            } else if unsure && !admin {
                 let msg = format!(
-                    "Could not decide whether {} may push: a statement has a condition.",
-                    w.name
+                    "Could not decide whether the {} may push images: a matching statement has a condition.",
+                    pr.label()
                 );
                 cx.emit(Status::Error, r, msg, ev);
             } else {
-                let msg = format!("The {} {} ({}) cannot push images.", w.kind, w.name, w.why);
+                let msg = format!(
+                    "The {} cannot push images to {}.",
+                    pr.label(),
+                    join_words(&p.repositories)
+                );
                 cx.pass(r, msg, ev);
             }
-        });
+        }
     }
 }
 
@@ -1007,73 +1386,448 @@ mod tests {
         assert_verdicts(&run("secrets-access-not-scoped", "", &s), &[("*", Skipped)]);
     }
 
+    fn message_of<'a>(f: &'a [crate::finding::Finding], id: &str) -> &'a str {
+        &f.iter()
+            .find(|f| f.resource.id == id)
+            .unwrap_or_else(|| panic!("no finding for {id}: {f:#?}"))
+            .message
+    }
+
+    /// An account with principals that can administer it by each route, and their twins.
+    fn admin_account() -> crate::inventory::Snapshot {
+        with_iam(|iam| {
+            admin_policy(iam);
+            let pass_all = serde_json::json!({"Statement": [
+                {"Sid": "Deploy", "Effect": "Allow", "Action": ["ecs:RegisterTaskDefinition", "ecs:UpdateService"], "Resource": "*"},
+                {"Sid": "PassAny", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]});
+            let pass_app = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": [
+                    "arn:aws:iam::123456789012:role/lc-exec", "arn:aws:iam::123456789012:role/lc-task"]}]});
+            let assume_admin = serde_json::json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole",
+                "Resource": "arn:aws:iam::123456789012:role/ops-admin"}});
+            let keys = serde_json::json!({"Statement": {"Effect": "Allow", "Action": "iam:CreateAccessKey",
+                "Resource": "arn:aws:iam::123456789012:user/*"}});
+            let attach = serde_json::json!({"Statement": {"Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:Get*"], "Resource": "*"}});
+            let roles = value(&mut iam.roles);
+            let admin_trust = present(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}));
+            for (name, r) in [
+                role(
+                    "ops-admin",
+                    admin_trust,
+                    &[ADMIN_POLICY],
+                    serde_json::Value::Null,
+                ),
+                role("deployer", trust("codebuild.amazonaws.com"), &[], pass_all),
+                role(
+                    "deployer-ok",
+                    trust("codebuild.amazonaws.com"),
+                    &[],
+                    pass_app,
+                ),
+                role("assumer", trust("ec2.amazonaws.com"), &[], assume_admin),
+                role("attacher", trust("apigateway.amazonaws.com"), &[], attach),
+            ] {
+                roles.insert(name, r);
+            }
+            let saml = present(serde_json::json!({"Statement": {"Effect": "Allow",
+                "Principal": {"Federated": "arn:aws:iam::123456789012:saml-provider/AWSSSO_0123_DO_NOT_DELETE"},
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}}));
+            let (name, mut sso) = role(
+                "AWSReservedSSO_AdministratorAccess_0123abcd",
+                saml,
+                &[ADMIN_POLICY],
+                serde_json::Value::Null,
+            );
+            sso.arn = format!(
+                "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-central-1/{name}"
+            );
+            roles.insert(name, sso);
+            let (name, mut slr) = role(
+                "AWSServiceRoleForECS",
+                trust("ecs.amazonaws.com"),
+                &[ADMIN_POLICY],
+                serde_json::Value::Null,
+            );
+            slr.arn =
+                format!("arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/{name}");
+            roles.insert(name, slr);
+            let groups = value(&mut iam.groups);
+            let (n, g) = iam_group("admins", &[ADMIN_POLICY], serde_json::Value::Null);
+            groups.insert(n, g);
+            let (n, g) = iam_group(
+                "readers",
+                &[],
+                serde_json::json!({"Statement": {"Effect": "Allow", "Action": ["ecr:Describe*", "ecr:List*"], "Resource": "*"}}),
+            );
+            groups.insert(n, g);
+            let users = value(&mut iam.users);
+            for (n, u) in [
+                user(
+                    "lc-cicd-legacy",
+                    &[],
+                    &[ADMIN_POLICY],
+                    serde_json::Value::Null,
+                ),
+                user("deploy", &["admins"], &[], serde_json::Value::Null),
+                user("auditor", &["readers"], &[], serde_json::Value::Null),
+                user("helpdesk", &[], &[], keys),
+                user(
+                    "joiner",
+                    &[],
+                    &[],
+                    serde_json::json!({"Statement": {"Effect": "Allow", "Action": "iam:AddUserToGroup",
+                        "Resource": "arn:aws:iam::123456789012:group/admins"}}),
+                ),
+            ] {
+                users.insert(n, u);
+            }
+        })
+    }
+
     #[test]
-    fn admin_access_through_a_group_or_a_star_statement() {
-        let rule = "app-principal-admin-access";
+    fn admin_access_by_every_route_and_nobody_else() {
+        let rule = "admin-access-not-allowed";
         assert_verdicts(
-            &run(rule, CI, &compliant()),
+            &run(rule, "", &compliant()),
             &[
                 ("lc-exec", Pass),
                 ("lc-task", Pass),
                 ("lifetimecircle-ci", Pass),
             ],
         );
-        // A deploy user in an admin group, named in the policy; and */* via NotAction.
+        let s = admin_account();
+        let f = run(rule, "", &s);
+        assert_verdicts(
+            &f,
+            &[
+                ("AWSReservedSSO_AdministratorAccess_0123abcd", Pass),
+                ("assumer", Fail),
+                ("attacher", Fail),
+                ("deployer", Fail),
+                ("deployer-ok", Pass),
+                ("lc-exec", Pass),
+                ("lc-task", Pass),
+                ("lifetimecircle-ci", Pass),
+                ("ops-admin", Fail),
+                ("auditor", Pass),
+                ("deploy", Fail),
+                ("helpdesk", Fail),
+                ("joiner", Fail),
+                ("lc-cicd-legacy", Fail),
+            ],
+        );
+        assert!(
+            message_of(&f, "joiner").contains("may iam:AddUserToGroup on group admins (user joiner → inline policy app → statement #0 → Action \"iam:AddUserToGroup\" on Resource \"arn:aws:iam::123456789012:group/admins\"), and group admins may perform any action on any resource (group admins → managed policy AdministratorAccess (v1)"),
+            "{}",
+            message_of(&f, "joiner")
+        );
+        // The path: principal → group → policy (version) → statement → the patterns.
+        assert!(message_of(&f, "lc-cicd-legacy").contains(
+            "user lc-cicd-legacy → managed policy AdministratorAccess (v1) → statement #0 → Action \"*\" on Resource \"*\""
+        ), "{}", message_of(&f, "lc-cicd-legacy"));
+        assert!(message_of(&f, "lc-cicd-legacy").contains("no IAM user may"));
+        assert!(
+            message_of(&f, "deploy")
+                .contains("user deploy → group admins → managed policy AdministratorAccess (v1)"),
+            "{}",
+            message_of(&f, "deploy")
+        );
+        let deployer = message_of(&f, "deployer");
+        assert!(
+            deployer.contains("may iam:PassRole role ops-admin (role deployer → inline policy app → statement \"PassAny\" → Action \"iam:PassRole\" on Resource \"*\") to ecs-tasks.amazonaws.com"),
+            "{deployer}"
+        );
+        assert!(
+            deployer.contains("role ops-admin may perform any action on any resource"),
+            "{deployer}"
+        );
+        assert!(message_of(&f, "assumer").contains("may sts:AssumeRole into role ops-admin"));
+        assert!(message_of(&f, "attacher")
+            .contains("may iam:AttachRolePolicy on arn:aws:iam::123456789012:role/"));
+        assert!(
+            message_of(&f, "helpdesk").contains("may iam:CreateAccessKey for user deploy"),
+            "{}",
+            message_of(&f, "helpdesk")
+        );
+        assert!(
+            message_of(&f, "ops-admin").contains("is not among the allowed roles (admin-roles)")
+        );
+        let sso = f
+            .iter()
+            .find(|f| f.resource.id.starts_with("AWSReservedSSO"))
+            .unwrap();
+        assert!(
+            sso.message.contains("as admin-roles allows"),
+            "{}",
+            sso.message
+        );
+        // The evidence carries the same path, structured.
+        let ev = &f
+            .iter()
+            .find(|f| f.resource.id == "deploy")
+            .unwrap()
+            .evidence[0];
+        let path = &ev.observed["path"][0];
+        assert_eq!(path["group"], "admins");
+        assert_eq!(path["policy"], "AdministratorAccess");
+        assert_eq!(path["version"], "v1");
+        assert_eq!(path["statement"], "#0");
+        // Narrowed: allowing ops-admin by name clears it, not those who can become it.
+        let f = run(rule, "admin-roles = [\"ops-admin\"]", &s);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "ops-admin")
+                .unwrap()
+                .status,
+            Pass
+        );
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "deployer")
+                .unwrap()
+                .status,
+            Fail
+        );
+        // An explicit deny of iam:PassRole on all but the app's roles closes that route.
+        let mut s2 = s.clone();
+        set_inline(
+            &mut s2.iam,
+            "deployer",
+            serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:PassRole", "NotResource": [
+                "arn:aws:iam::123456789012:role/lc-exec", "arn:aws:iam::123456789012:role/lc-task"]}]}),
+        );
+        let f = run(rule, "", &s2);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "deployer")
+                .unwrap()
+                .status,
+            Pass
+        );
+        // iam:PassedToService is decided: passing only to Lambda reaches no administrator
+        // role (they trust ECS tasks and EC2); passing to ECS tasks does.
+        // Passing alone, with nothing to start there, runs nothing: pass.
+        for (service, launch, want) in [
+            ("lambda.amazonaws.com", "ecs:RunTask", Pass),
+            ("ecs-tasks.amazonaws.com", "ecs:RunTask", Fail),
+            ("ecs-tasks.amazonaws.com", "ecs:DescribeServices", Pass),
+        ] {
+            let mut s2 = s.clone();
+            value(&mut s2.iam.roles)
+                .get_mut("deployer")
+                .unwrap()
+                .inline
+                .insert(
+                    "app".into(),
+                    present(serde_json::json!({"Statement": [
+                    {"Effect": "Allow", "Action": launch, "Resource": "*"},
+                    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+                     "Condition": {"StringEquals": {"iam:PassedToService": service}}}]})),
+                );
+            let f = run(rule, "", &s2);
+            let d = f.iter().find(|f| f.resource.id == "deployer").unwrap();
+            assert_eq!(d.status, want, "{service}: {}", d.message);
+        }
+        // NotAction: everything but IAM is still any action on any resource.
         let s = with_iam(|iam| {
-            let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
-            value(&mut iam.groups).insert(
-                "admins".into(),
-                crate::inventory::iam::Group {
-                    name: "admins".into(),
-                    arn: "arn:aws:iam::123456789012:group/admins".into(),
-                    attached: vec![AttachedPolicy {
-                        name: "AdministratorAccess".into(),
-                        arn: admin.into(),
-                    }],
-                    inline: Default::default(),
-                },
-            );
-            value(&mut iam.policies).insert(admin.into(), crate::inventory::iam::ManagedPolicy {
-                arn: admin.into(),
-                name: "AdministratorAccess".into(),
-                default_version: Some("v1".into()),
-                document: present(serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
-            });
-            value(&mut iam.users).insert(
-                "deploy".into(),
-                crate::inventory::iam::User {
-                    name: "deploy".into(),
-                    arn: "arn:aws:iam::123456789012:user/deploy".into(),
-                    groups: vec!["admins".into()],
-                    attached: vec![],
-                    inline: Default::default(),
-                },
-            );
             set_inline(
                 iam,
                 "lc-task",
                 serde_json::json!({"Statement": {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}}),
             );
         });
-        let f = run(rule, "users = [\"deploy\"]", &s);
+        let f = run(rule, "", &s);
+        assert!(
+            message_of(&f, "lc-task").contains("NotAction [\"iam:*\"] on Resource \"*\""),
+            "{}",
+            message_of(&f, "lc-task")
+        );
+        // A condition: error, for it and for whoever can become it.
+        let s = with_iam(|iam| {
+            set_inline(
+                iam,
+                "lc-task",
+                serde_json::json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}}),
+            );
+        });
         assert_verdicts(
-            &f,
-            &[("lc-exec", Pass), ("lc-task", Fail), ("deploy", Fail)],
+            &run(rule, "", &s),
+            &[
+                ("lc-exec", Pass),
+                ("lc-task", Error),
+                ("lifetimecircle-ci", Pass),
+            ],
         );
-        assert!(
-            f[2].message.ends_with("has AdministratorAccess attached."),
-            "{}",
-            f[2].message
-        );
-        assert!(
-            f[1].message
-                .ends_with("may perform any action on any resource."),
-            "{}",
-            f[1].message
-        );
+        // Unreadable: the managed policy's document, or IAM as a whole.
         let s =
             with_iam(|iam| iam.policies = Observed::unavailable(denied("iam:GetPolicyVersion")));
-        assert_verdicts(&run(rule, "", &s), &[("lc-exec", Error), ("lc-task", Pass)]);
+        assert_verdicts(
+            &run(rule, "", &s),
+            &[
+                ("lc-exec", Error),
+                ("lc-task", Pass),
+                ("lifetimecircle-ci", Pass),
+            ],
+        );
+        let s = with_iam(|iam| {
+            iam.roles = Observed::unavailable(denied("iam:GetAccountAuthorizationDetails"))
+        });
+        assert_verdicts(&run(rule, "", &s), &[("*", Error)]);
+        // No users and no roles: nothing to judge.
+        let s = with_iam(|iam| {
+            value(&mut iam.roles).clear();
+        });
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
+        // The old id is answered with the new one.
+        let e = crate::policy::load(&[crate::policy::PolicySource {
+            name: "p.toml".into(),
+            text: "[rules.app-principal-admin-access]\n".into(),
+        }])
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("was renamed to `admin-access-not-allowed`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_app_secrets_are_read_only_by_the_roles_that_use_them() {
+        let rule = "app-secret-readable-by-others";
+        assert_verdicts(
+            &run(rule, "", &compliant()),
+            &[
+                ("lc-exec", Pass),
+                ("lc-task", Pass),
+                ("lifetimecircle-ci", Pass),
+            ],
+        );
+        let reader = serde_json::json!({"Statement": {"Sid": "ReadDb", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db/*"}});
+        let other = serde_json::json!({"Statement": {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:staging/*"}});
+        let s = with_iam(|iam| {
+            admin_policy(iam);
+            let roles = value(&mut iam.roles);
+            roles.extend([
+                role(
+                    "reporting",
+                    trust("lambda.amazonaws.com"),
+                    &[],
+                    reader.clone(),
+                ),
+                role(
+                    "reporting-staging",
+                    trust("lambda.amazonaws.com"),
+                    &[],
+                    other,
+                ),
+            ]);
+            let (name, mut sso) = role(
+                "AWSReservedSSO_Admin_1",
+                trust("ecs-tasks.amazonaws.com"),
+                &[ADMIN_POLICY],
+                serde_json::Value::Null,
+            );
+            sso.arn =
+                format!("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/{name}");
+            roles.insert(name, sso);
+            // A permission set that is no administrator but reads every secret: no exemption.
+            let (name, mut dev) = role(
+                "AWSReservedSSO_Developer_2",
+                trust("ecs-tasks.amazonaws.com"),
+                &[],
+                serde_json::json!({"Statement": {"Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue", "Resource": "*"}}),
+            );
+            dev.arn =
+                format!("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/{name}");
+            roles.insert(name, dev);
+            value(&mut iam.users).extend([user(
+                "analyst",
+                &[],
+                &[ADMIN_POLICY],
+                serde_json::Value::Null,
+            )]);
+        });
+        let f = run(rule, "", &s);
+        assert_verdicts(
+            &f,
+            &[
+                ("AWSReservedSSO_Admin_1", Pass),
+                ("AWSReservedSSO_Developer_2", Fail),
+                ("lc-exec", Pass),
+                ("lc-task", Pass),
+                ("lifetimecircle-ci", Pass),
+                ("reporting", Fail),
+                ("reporting-staging", Pass),
+                ("analyst", Fail),
+            ],
+        );
+        assert!(
+            message_of(&f, "reporting").contains("GetSecretValue on prod/db/password (role reporting → inline policy app → statement \"ReadDb\" → Action \"secretsmanager:GetSecretValue\" on Resource \"arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db/*\")"),
+            "{}",
+            message_of(&f, "reporting")
+        );
+        // Allowed by the policy: a named reader.
+        let f = run(rule, "readers = [\"role/report*\"]", &s);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "reporting")
+                .unwrap()
+                .status,
+            Pass
+        );
+        // The task definition no longer references the secrets: its roles may not read them.
+        let mut s = compliant();
+        value(&mut inv(&mut s).ecs.task_definitions)
+            .get_mut("arn:td-api")
+            .unwrap()
+            .secrets = vec![
+            // A partial ARN with a JSON key, as CDK writes it for a secret imported by name.
+            "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db/password:password::"
+                .into(),
+            // A bare name is an SSM parameter's.
+            "prod/LTC_SECRET_KEY".into(),
+        ];
+        let f = run(rule, "", &s);
+        assert_verdicts(
+            &f,
+            &[
+                ("lc-exec", Pass),
+                ("lc-task", Fail),
+                ("lifetimecircle-ci", Pass),
+            ],
+        );
+        assert!(message_of(&f, "lc-task").contains("prod/LTC_SECRET_KEY"));
+        assert!(
+            !message_of(&f, "lc-task").contains("prod/db/password"),
+            "referenced by a partial ARN with a JSON key"
+        );
+        // Conditional grant: error. Secrets unreadable: error. None exists: skipped.
+        let s = with_iam(|iam| {
+            value(&mut iam.roles).extend([role("cond", trust("lambda.amazonaws.com"), &[], serde_json::json!({"Statement": {
+                "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "x"}}}}))]);
+        });
+        assert_eq!(
+            run(rule, "", &s)
+                .iter()
+                .find(|f| f.resource.id == "cond")
+                .unwrap()
+                .status,
+            Error
+        );
+        let mut s = compliant();
+        inv(&mut s).secrets.secrets = Observed::unavailable(denied("secretsmanager:ListSecrets"));
+        assert_verdicts(&run(rule, "", &s), &[("*", Error)]);
+        let mut s = compliant();
+        value(&mut inv(&mut s).secrets.secrets).clear();
+        assert_verdicts(&run(rule, "", &s), &[("*", Skipped)]);
     }
 
     #[test]
@@ -1098,6 +1852,18 @@ mod tests {
                 .unwrap()
                 .inline
                 .clear();
+            // A user in a group whose policy can push; its twin's group can only read.
+            let push = serde_json::json!({"Statement": {"Sid": "Push", "Effect": "Allow", "Action": "ecr:PutImage",
+                "Resource": "arn:aws:ecr:eu-central-1:123456789012:repository/lifetimecircle-api"}});
+            let read = serde_json::json!({"Statement": {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"}});
+            value(&mut iam.groups).extend([
+                iam_group("pushers", &[], push),
+                iam_group("pullers", &[], read),
+            ]);
+            value(&mut iam.users).extend([
+                user("old-ci", &["pushers"], &[], serde_json::Value::Null),
+                user("dev", &["pullers"], &[], serde_json::Value::Null),
+            ]);
         });
         let f = run(rule, CI, &s);
         assert_verdicts(
@@ -1106,18 +1872,30 @@ mod tests {
                 ("lc-exec", Fail),
                 ("lc-task", Pass),
                 ("lifetimecircle-ci", Fail),
+                ("dev", Pass),
+                ("old-ci", Fail),
             ],
         );
         assert!(
-            f[2].message
+            message_of(&f, "lifetimecircle-ci")
                 .contains("cannot push: it lacks ecr:GetAuthorizationToken on *"),
             "{}",
-            f[2].message
+            message_of(&f, "lifetimecircle-ci")
         );
-        // No CI principal named: said so, the ECS roles still checked.
+        assert!(
+            message_of(&f, "old-ci").contains("ecr:PutImage on lifetimecircle-api (user old-ci → group pushers → inline policy app → statement \"Push\""),
+            "{}",
+            message_of(&f, "old-ci")
+        );
+        // No CI principal named: said so, everybody else still checked.
         assert_verdicts(
             &run(rule, "", &compliant()),
-            &[("*", Skipped), ("lc-exec", Pass), ("lc-task", Pass)],
+            &[
+                ("*", Skipped),
+                ("lc-exec", Pass),
+                ("lc-task", Pass),
+                ("lifetimecircle-ci", Fail),
+            ],
         );
         let e = crate::policy::load(&[crate::policy::PolicySource {
             name: "p.toml".into(),
@@ -1129,6 +1907,13 @@ mod tests {
                 .message
                 .contains("is not a principal such as \"role/github-deploy\""),
             "{e}"
+        );
+        let mut s = compliant();
+        s.iam.users = Observed::unavailable(denied("iam:GetAccountAuthorizationDetails"));
+        let f = run(rule, CI, &s);
+        assert!(
+            f.iter().any(|f| f.resource.id == "*" && f.status == Error),
+            "{f:#?}"
         );
     }
 }

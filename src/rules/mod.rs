@@ -5,6 +5,7 @@
 //! with [`rule_params!`](crate::rule_params), its doc page in `docs/<rule-id>.md`, and it
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
+pub mod access;
 pub mod deployment;
 pub mod dns;
 pub mod ecr;

@@ -27,7 +27,8 @@ pub static RULES: &[&dyn AnyRule] = &[
     &iam::EcsExecutionRoleMisconfigured,
     &iam::S3AccessNotScoped,
     &iam::SecretsAccessNotScoped,
-    &iam::AppPrincipalAdmin,
+    &iam::AppSecretReadableByOthers,
+    &iam::AdminAccessNotAllowed,
     &iam::EcrPushMisassigned,
     // 2.2 RDS
     &secrets::RdsPasswordNotInSecretsManager,
@@ -81,6 +82,23 @@ pub static RULES: &[&dyn AnyRule] = &[
     &secrets::SecretRotationDisabled,
     &operations::HandoffDocDrift,
 ];
+
+/// Rule ids that changed, with the id that replaced them and why: a policy or waiver that
+/// names an old id is told the new one.
+pub static RENAMED: &[(&str, &str, &str)] = &[(
+    "app-principal-admin-access",
+    "admin-access-not-allowed",
+    "it now asks every user and role of the account, not only the app's",
+)];
+
+/// The help for an unknown rule id: its new name, or the closest id.
+pub fn unknown_help(id: &str) -> Option<String> {
+    if let Some((_, new, why)) = RENAMED.iter().find(|(old, _, _)| *old == id) {
+        return Some(format!("`{id}` was renamed to `{new}`: {why}"));
+    }
+    crate::input::diag::closest(id, RULES.iter().map(|r| r.meta().id))
+        .map(|c| format!("did you mean `{c}`?"))
+}
 
 pub fn find(id: &str) -> Option<&'static dyn AnyRule> {
     RULES.iter().copied().find(|r| r.meta().id == id)

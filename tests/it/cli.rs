@@ -137,7 +137,7 @@ fn rules_and_explain() {
     ] {
         assert!(text.contains(id), "{id} missing from `rules`");
     }
-    assert!(text.contains("65 rules."), "{text}");
+    assert!(text.contains("66 rules."), "{text}");
     let out = infraverify(dir.path())
         .args(["explain", "rds-backup-retention-too-short"])
         .output()

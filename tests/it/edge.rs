@@ -153,7 +153,13 @@ async fn live_probes_give_each_broken_endpoint_its_verdict() {
                 "*",
                 Route::redirect(301, &format!("https://{}/", n("pathlost"))),
             )
-            .at(&n("badend"), "*", keep("badend", 301)),
+            .at(&n("badend"), "*", keep("badend", 301))
+            // A 301 to another host, which has no DNS: the violation is the first hop.
+            .at(
+                &n("elsewhere"),
+                "*",
+                Route::redirect(301, &format!("https://{}/", n("gone"))),
+            ),
     );
 
     let dns = DnsServer::start(
@@ -166,7 +172,8 @@ async fn live_probes_give_each_broken_endpoint_its_verdict() {
             .a(&n("alb"), [127, 0, 0, 1])
             .a(&n("app"), [127, 0, 0, 1])
             .cname(&n("www"), &n("app"))
-            .a(&n("stray"), [127, 0, 0, 2]),
+            .a(&n("stray"), [127, 0, 0, 2])
+            .servfail(&n("gone")),
     );
 
     write(
@@ -185,7 +192,7 @@ names = ["valid", "soon"]
 optional-names = []
 
 [rules.http-not-redirecting-to-https]
-names = ["r301", "r302", "r308", "plain", "otherhost", "pathlost", "badend"]
+names = ["r301", "r302", "r308", "plain", "otherhost", "pathlost", "badend", "elsewhere"]
 optional-names = []
 
 [rules.health-endpoint-failing]
@@ -252,6 +259,7 @@ dkim-selectors = ["s1", "gone"]
         "otherhost",
         "pathlost",
         "badend",
+        "elsewhere",
     ]
     .iter()
     .map(|l| n(l))
@@ -298,6 +306,7 @@ dkim-selectors = ["s1", "gone"]
         ("otherhost", "fail"),
         ("pathlost", "fail"),
         ("badend", "fail"),
+        ("elsewhere", "fail"),
     ] {
         expect("http-not-redirecting-to-https", url(l), s);
     }
@@ -364,6 +373,32 @@ dkim-selectors = ["s1", "gone"]
     assert!(m.contains("not https://otherhost.example.test/"), "{m}");
     let m = message("http-not-redirecting-to-https", &url("badend"));
     assert!(m.contains("ends in 503"), "{m}");
+    // Fail at the hop that shows it, though the next hop has no DNS; the redirect is the
+    // evidence.
+    let m = message("http-not-redirecting-to-https", &url("elsewhere"));
+    assert!(
+        m.contains("redirects to https://gone.example.test/, not https://elsewhere.example.test/"),
+        "{m}"
+    );
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == "http-not-redirecting-to-https" && f["resource"]["id"] == url("elsewhere")
+        })
+        .unwrap();
+    assert_eq!(
+        f["evidence"][0]["observed"][0]["hops"][0]["location"], "https://gone.example.test/",
+        "{f}"
+    );
+    // The next hop was not observed at all (SERVFAIL), and the evidence says so.
+    assert!(
+        f["evidence"][0]["observed"][0]["unobserved"]
+            .as_str()
+            .is_some_and(|u| u.contains("cannot resolve gone.example.test")),
+        "{f}"
+    );
     let m = message("http-not-redirecting-to-https", &url("r301"));
     assert!(m.contains("with HSTS"), "{m}");
     let silent_error = report["errors"]

@@ -26,7 +26,11 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     )
     .await;
     let dir = tmp();
-    let out = scan(dir.path(), region).formats(&["json", "table"]).run();
+    let out = scan(dir.path(), region)
+        .via(&env.endpoint)
+        .formats(&["json", "table"])
+        .run_async()
+        .await;
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let report = read_json(&dir.path().join("reports/report.json"));
     let got = verdicts(&report);
@@ -157,7 +161,7 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     }
 
     // IAM: the compliant app roles and the CI role pass; the twin's roles fail.
-    let iam_rows: [(&str, &[(&str, &str)]); 5] = [
+    let iam_rows: [(&str, &[(&str, &str)]); 3] = [
         (
             "ecs-execution-role-misconfigured",
             &[("lc-exec", "pass"), ("tw-exec", "fail")],
@@ -182,29 +186,34 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
                 ("tw-task", "fail"),
             ],
         ),
-        (
-            "app-principal-admin-access",
-            &[
-                ("lc-exec", "pass"),
-                ("lc-task", "pass"),
-                ("lifetimecircle-ci", "pass"),
-                ("tw-exec", "pass"),
-                ("tw-task", "fail"),
-            ],
-        ),
-        (
-            "ecr-push-permissions-misassigned",
-            &[
-                ("lc-exec", "pass"),
-                ("lc-task", "pass"),
-                ("lifetimecircle-ci", "pass"),
-                ("tw-exec", "pass"),
-                ("tw-task", "fail"),
-            ],
-        ),
     ];
     for (rule, rows) in iam_rows {
         for (who, status) in rows {
+            want.push((rule, who.to_string(), status));
+        }
+    }
+    // Who can push, read the app's secrets, or administer the account: every user and role
+    // of the account is asked, each broken one beside a twin that passes.
+    for (rule, failing) in [
+        (
+            "ecr-push-permissions-misassigned",
+            &["lc-cicd-legacy", "lc-ops-admin", "lc-release", "tw-task"][..],
+        ),
+        (
+            "app-secret-readable-by-others",
+            &["lc-cicd-legacy", "lc-ops-admin", "lc-reporting", "tw-task"][..],
+        ),
+        (
+            "admin-access-not-allowed",
+            &["lc-cicd-legacy", "lc-deployer", "lc-ops-admin", "tw-task"][..],
+        ),
+    ] {
+        for who in crate::seed::PRINCIPALS {
+            let status = if failing.contains(who) {
+                "fail"
+            } else {
+                "pass"
+            };
             want.push((rule, who.to_string(), status));
         }
     }
@@ -228,6 +237,17 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
         (
             "ecr-lifecycle-policy-missing",
             "lifetimecircle-web".to_string(),
+            "fail",
+        ),
+        // Repositories no policy names are judged too: no lifecycle policy, or a year.
+        (
+            "ecr-lifecycle-policy-missing",
+            "lifetimecircle-jobs".to_string(),
+            "fail",
+        ),
+        (
+            "ecr-lifecycle-policy-missing",
+            "lifetimecircle-reports".to_string(),
             "fail",
         ),
         (
@@ -355,6 +375,44 @@ async fn every_broken_twin_fails_on_its_control_and_every_compliant_one_passes()
     assert_eq!(report["summary"]["error"], 0);
     assert_eq!(report["errors"], serde_json::json!([]));
 
+    // Each principal that can do what only the app's may fails with the route as evidence:
+    // principal → group → policy (version) → statement → the patterns that matched.
+    let finding = |rule: &str, who: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule && f["resource"]["id"] == who)
+            .unwrap_or_else(|| panic!("no {rule} finding for {who}"))
+            .clone()
+    };
+    let routes = [
+        ("admin-access-not-allowed", "lc-cicd-legacy", "user lc-cicd-legacy → managed policy AdministratorAccess (v1) → statement #0 → Action \"*\" on Resource \"*\""),
+        ("admin-access-not-allowed", "lc-deployer", "may iam:PassRole role "),
+        ("ecr-push-permissions-misassigned", "lc-release", "user lc-release → group lc-pushers → inline policy app → statement \"PushApi\" → Action \"ecr:PutImage\""),
+        ("app-secret-readable-by-others", "lc-reporting", "prod/db/password (role lc-reporting → inline policy app → statement \"ReadSecrets\""),
+    ];
+    for (rule, who, route) in routes {
+        let f = finding(rule, who);
+        let msg = f["message"].as_str().unwrap();
+        assert!(msg.contains(route), "{rule} {who}: {msg}");
+        assert!(
+            f["resource"]["arn"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("arn:aws:iam::{}:", crate::seed::TWIN_ACCOUNT)),
+            "{f}"
+        );
+    }
+    let path = &finding("ecr-push-permissions-misassigned", "lc-release")["evidence"][0]
+        ["observed"]["may_push"][0];
+    assert_eq!(path["group"], "lc-pushers", "{path}");
+    assert_eq!(path["statement"], "PushApi", "{path}");
+    assert_eq!(
+        path["resource"], "Resource \"arn:aws:ecr:*:*:repository/lifetimecircle-api\"",
+        "{path}"
+    );
+
     // The controls whose broken twin needs a stricter policy than the checklist's: SG-5
     // requiring restricted egress (only lc-db's egress was revoked), a CI principal that
     // cannot push, a repository and a secret that do not exist, a differently named DB
@@ -382,11 +440,13 @@ instances = ["lc-prod-db"]
     )
     .unwrap();
     let out = scan(dir.path(), region)
+        .via(&env.endpoint)
         .with_probes()
         .policy("strict.toml")
         .formats(&["json"])
         .out_dir("strict")
-        .run();
+        .run_async()
+        .await;
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let got = verdicts(&read_json(&dir.path().join("strict/report.json")));
     let mut want: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -397,11 +457,22 @@ instances = ["lc-prod-db"]
         expect("sg-egress-unrestricted", &id(n), "fail");
     }
     expect("sg-egress-unrestricted", &id("lc-db"), "pass");
-    expect("ecr-push-permissions-misassigned", "tw-ci", "fail");
-    for role in ["lc-exec", "lc-task", "tw-exec"] {
-        expect("ecr-push-permissions-misassigned", role, "pass");
+    // tw-ci, the CI/CD principal here, cannot push; everyone else who can, fails.
+    for who in crate::seed::PRINCIPALS {
+        let can_push = [
+            "lc-cicd-legacy",
+            "lc-ops-admin",
+            "lc-release",
+            "lifetimecircle-ci",
+            "tw-task",
+        ];
+        let status = if *who == "tw-ci" || can_push.contains(who) {
+            "fail"
+        } else {
+            "pass"
+        };
+        expect("ecr-push-permissions-misassigned", who, status);
     }
-    expect("ecr-push-permissions-misassigned", "tw-task", "fail");
     expect("ecr-repository-missing", "lifetimecircle-api", "pass");
     expect("ecr-repository-missing", "lifetimecircle-worker", "fail");
     expect("required-secret-missing", "prod/db/password", "pass");
@@ -413,7 +484,7 @@ instances = ["lc-prod-db"]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     let region = "eu-west-3";
-    seed(
+    let env = seed(
         region,
         Options {
             twin: false,
@@ -424,10 +495,12 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     .await;
     let dir = tmp();
     let online = scan(dir.path(), region)
+        .via(&env.endpoint)
         .args(&["--save-snapshot", "snap.json"])
         .formats(&["json"])
         .out_dir("online")
-        .run();
+        .run_async()
+        .await;
     assert_eq!(online.status.code(), Some(1), "{}", stdout(&online));
 
     // Offline: no credentials, and an endpoint that refuses every connection.
@@ -461,7 +534,7 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
             "--region",
             region,
             "--endpoint-url",
-            &endpoint(),
+            &env.endpoint,
             "--out",
             "collected.json",
         ])
@@ -516,7 +589,14 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     assert_eq!(
         rules,
         vec![
+            // The forgotten CI user lc-cicd-legacy, with AdministratorAccess.
+            "admin-access-not-allowed",
             "api-sg-ingress-not-from-alb",
+            "app-secret-readable-by-others",
+            // Two repositories no policy names: no lifecycle policy, a year's.
+            "ecr-lifecycle-policy-missing",
+            "ecr-lifecycle-policy-missing",
+            "ecr-push-permissions-misassigned",
             "rds-backup-retention-too-short",
             // The emulator cannot replicate backups to another region.
             "rds-backups-not-in-another-region",

@@ -1,7 +1,7 @@
 //! The bundled example snapshot: it must stay loadable and give the documented verdicts,
 //! and it is re-recorded from the emulator with `cargo test -- --ignored record_example`.
 
-use crate::seed::{seed, Options};
+use crate::seed::Options;
 use crate::support::{endpoint, infraverify, read_json, stdout};
 
 const EXAMPLE: &str = concat!(
@@ -53,6 +53,15 @@ fn the_quick_start_example_reports_its_violations_deterministically() {
     assert_eq!(
         fails,
         vec![
+            // Two more repositories of the product no policy names: no lifecycle policy,
+            // and one that keeps images for a year.
+            "ECR-2 ecr-lifecycle-policy-missing",
+            "ECR-2 ecr-lifecycle-policy-missing",
+            // The forgotten CI user with AdministratorAccess: it can read the secrets,
+            // administer the account and push the production images.
+            "IAM-3 app-secret-readable-by-others",
+            "IAM-4 admin-access-not-allowed",
+            "IAM-5 ecr-push-permissions-misassigned",
             // The emulator cannot replicate backups to another region: a real finding here.
             "OPS-3 rds-backups-not-in-another-region",
             "RDS-5 rds-deletion-protection-disabled",
@@ -76,7 +85,10 @@ fn the_quick_start_example_reports_its_violations_deterministically() {
 #[ignore = "writes examples/lifetimecircle/snapshot.json; run on purpose"]
 async fn record_example() {
     let region = "eu-central-1";
-    seed(
+    // In the emulator's default account, as the example always was: this test runs alone
+    // and owns the emulator.
+    crate::seed::seed_at(
+        &endpoint(),
         region,
         Options {
             twin: false,

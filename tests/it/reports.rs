@@ -127,7 +127,7 @@ fn validate(dir: &Path) {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_scan_writes_every_format_and_each_validates() {
     let region = "us-west-2";
-    seed(
+    let env = seed(
         region,
         Options {
             twin: true,
@@ -138,8 +138,10 @@ async fn one_scan_writes_every_format_and_each_validates() {
     .await;
     let dir = tmp();
     let out = scan(dir.path(), region)
+        .via(&env.endpoint)
         .formats(&["table", "json", "junit", "sarif", "markdown"])
-        .run();
+        .run_async()
+        .await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("2.2 RDS PostgreSQL"),
@@ -311,7 +313,7 @@ fn a_baseline_gates_only_on_new_failures_and_diff_names_them() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("Baseline: 0 new failures, 6 already in the baseline"),
+        stdout(&out).contains("Baseline: 0 new failures, 11 already in the baseline"),
         "{}",
         stdout(&out)
     );
@@ -366,7 +368,7 @@ fn a_baseline_gates_only_on_new_failures_and_diff_names_them() {
         "{text}"
     );
     assert!(
-        text.contains("1 new, 0 fixed, 6 unchanged, 0 unknown."),
+        text.contains("1 new, 0 fixed, 11 unchanged, 0 unknown."),
         "{text}"
     );
     let out = infraverify(dir.path())

@@ -16,7 +16,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
-    LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
+    LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping, Secret,
 };
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
@@ -36,11 +36,30 @@ pub struct Options {
     pub edge: bool,
 }
 
+/// Whether an IAM create call made something new: `false` when it already existed (IAM is
+/// global within an account, so seeds share it); any other error fails the test.
+fn created<T, E>(r: Result<T, aws_sdk_iam::error::SdkError<E>>, what: &str) -> bool
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(_) => true,
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("EntityAlreadyExists") => {
+            false
+        }
+        Err(e) => panic!("{what}: {e:?}"),
+    }
+}
+
 /// The ids of what was created, by the names this module gives them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Env {
     pub region: String,
+    /// Where to scan it: the emulator, or for a twin the proxy into its own account.
+    pub endpoint: String,
     ids: BTreeMap<String, String>,
+    /// Keeps the twin's account proxy running as long as the environment is used.
+    _proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Env {
@@ -73,9 +92,18 @@ struct Clients {
     secrets: aws_sdk_secretsmanager::Client,
     scaling: aws_sdk_applicationautoscaling::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    /// The emulated account and region the clients act in.
+    account: String,
+    region: String,
 }
 
 const ACCOUNT: &str = "123456789012";
+/// The twin's own account. IAM is global within an account, and the twin's broken
+/// principals would otherwise be every other test's: the rules that ask every user and role
+/// of the account would fail in all of them.
+pub const TWIN_ACCOUNT: &str = "444455556666";
+/// The example's own account, for the same reason: its forgotten administrator user.
+pub const EXAMPLE_ACCOUNT: &str = "555566667777";
 const EXEC_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
@@ -282,8 +310,9 @@ impl Clients {
         );
     }
 
-    /// IAM is global in the emulator (one account for every test), so roles are created
-    /// once and the same by every seed.
+    /// A role with managed policies `attach` and an inline policy `app`. IAM is global
+    /// within an emulated account, so every seed into one account creates the same roles
+    /// once. Idempotent.
     async fn role(
         &self,
         name: &str,
@@ -291,22 +320,16 @@ impl Clients {
         attach: &[&str],
         inline: Option<serde_json::Value>,
     ) {
-        match self
-            .iam
-            .create_role()
-            .role_name(name)
-            .assume_role_policy_document(trust)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_entity_already_exists_exception()) =>
-            {
-                return
-            }
-            Err(e) => panic!("create_role {name}: {e:?}"),
+        if !created(
+            self.iam
+                .create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust)
+                .send()
+                .await,
+            &format!("create_role {name}"),
+        ) {
+            return;
         }
         for arn in attach {
             self.iam
@@ -321,6 +344,80 @@ impl Clients {
             self.iam
                 .put_role_policy()
                 .role_name(name)
+                .policy_name("app")
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A group with managed policies `attach` and an inline policy `app`. Idempotent.
+    async fn group(&self, name: &str, attach: &[&str], inline: Option<serde_json::Value>) {
+        if !created(
+            self.iam.create_group().group_name(name).send().await,
+            &format!("create_group {name}"),
+        ) {
+            return;
+        }
+        for arn in attach {
+            self.iam
+                .attach_group_policy()
+                .group_name(name)
+                .policy_arn(*arn)
+                .send()
+                .await
+                .unwrap();
+        }
+        if let Some(doc) = inline {
+            self.iam
+                .put_group_policy()
+                .group_name(name)
+                .policy_name("app")
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A user in `groups`, with managed policies `attach` and an inline policy `app`.
+    /// Idempotent.
+    async fn user(
+        &self,
+        name: &str,
+        groups: &[&str],
+        attach: &[&str],
+        inline: Option<serde_json::Value>,
+    ) {
+        if !created(
+            self.iam.create_user().user_name(name).send().await,
+            &format!("create_user {name}"),
+        ) {
+            return;
+        }
+        for g in groups {
+            self.iam
+                .add_user_to_group()
+                .group_name(*g)
+                .user_name(name)
+                .send()
+                .await
+                .unwrap();
+        }
+        for arn in attach {
+            self.iam
+                .attach_user_policy()
+                .user_name(name)
+                .policy_arn(*arn)
+                .send()
+                .await
+                .unwrap();
+        }
+        if let Some(doc) = inline {
+            self.iam
+                .put_user_policy()
+                .user_name(name)
                 .policy_name("app")
                 .policy_document(doc.to_string())
                 .send()
@@ -366,6 +463,20 @@ impl Clients {
             .repository_name(name)
             .image_manifest(manifest.to_string())
             .image_tag(tag)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Replaces a repository's lifecycle policy with one that expires images after `days`.
+    async fn expire_after(&self, name: &str, days: u32) {
+        let policy = serde_json::json!({"rules": [{"rulePriority": 1, "description": format!("expire after {days} days"),
+            "selection": {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": days},
+            "action": {"type": "expire"}}]});
+        self.ecr
+            .put_lifecycle_policy()
+            .repository_name(name)
+            .lifecycle_policy_text(policy.to_string())
             .send()
             .await
             .unwrap();
@@ -456,13 +567,34 @@ impl Clients {
             .requires_compatibilities(Compatibility::Fargate)
             .cpu("256")
             .memory("512")
-            .execution_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{exec}"))
-            .task_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{task_role}"))
+            .execution_role_arn(format!("arn:aws:iam::{}:role/{exec}", self.account))
+            .task_role_arn(format!("arn:aws:iam::{}:role/{task_role}", self.account))
             .container_definitions(
                 ContainerDefinition::builder()
                     .name(name)
                     .image("lifetimecircle-api:rc-2026-11-28")
                     .port_mappings(PortMapping::builder().container_port(8000).build())
+                    // The app's task definition injects the secrets; the twin's uses none.
+                    .set_secrets((name == "api").then(|| {
+                        [
+                            "prod/db/password",
+                            "prod/LTC_SECRET_KEY",
+                            "prod/DATABASE_URL",
+                        ]
+                        .iter()
+                        .map(|n| {
+                            // A partial ARN: the secret's, without its random suffix.
+                            Secret::builder()
+                                .name(n.rsplit('/').next().unwrap())
+                                .value_from(format!(
+                                    "arn:aws:secretsmanager:{}:{}:secret:{n}",
+                                    self.region, self.account
+                                ))
+                                .build()
+                                .unwrap()
+                        })
+                        .collect()
+                    }))
                     .log_configuration(
                         LogConfiguration::builder()
                             .log_driver(LogDriver::Awslogs)
@@ -618,13 +750,33 @@ impl<'a> Db<'a> {
     }
 }
 
-/// Creates the environment in `region` and returns the ids of what it created.
+/// Creates the environment in `region` and returns the ids of what it created. A twin and
+/// the example get an account of their own ([`TWIN_ACCOUNT`], [`EXAMPLE_ACCOUNT`]); scan
+/// them through [`Env::endpoint`].
 pub async fn seed(region: &str, opts: Options) -> Env {
-    seed_at(&crate::support::endpoint(), region, opts).await
+    let own = if opts.twin {
+        Some(TWIN_ACCOUNT)
+    } else if opts.example {
+        Some(EXAMPLE_ACCOUNT)
+    } else {
+        None
+    };
+    if let Some(account) = own {
+        let proxy = crate::proxy::for_account(&crate::support::endpoint(), account).await;
+        let mut env = seed_in(&proxy.url, account, region, opts).await;
+        env._proxy = Some(proxy);
+        env
+    } else {
+        seed_at(&crate::support::endpoint(), region, opts).await
+    }
 }
 
-/// [`seed`] into the emulator at `endpoint`.
+/// [`seed`] into the emulator at `endpoint`, in its default account.
 pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
+    seed_in(endpoint, ACCOUNT, region, opts).await
+}
+
+async fn seed_in(endpoint: &str, account: &str, region: &str, opts: Options) -> Env {
     let cfg: SdkConfig = sdk_at(endpoint, region).await;
     let c = Clients {
         ec2: aws_sdk_ec2::Client::new(&cfg),
@@ -636,9 +788,12 @@ pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
         secrets: aws_sdk_secretsmanager::Client::new(&cfg),
         scaling: aws_sdk_applicationautoscaling::Client::new(&cfg),
         logs: aws_sdk_cloudwatchlogs::Client::new(&cfg),
+        account: account.to_string(),
+        region: region.to_string(),
     };
     let mut env = Env {
         region: region.to_string(),
+        endpoint: endpoint.to_string(),
         ..Env::default()
     };
 
@@ -720,7 +875,7 @@ pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
             .compliant(&lb, &format!("seed-{region}"))
             .await;
     }
-    seed_iam(&c).await;
+    seed_iam(&c, opts).await;
     c.ecs
         .create_cluster()
         .cluster_name("lc-prod")
@@ -742,6 +897,15 @@ pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
     let web_tag = if opts.twin { "v1" } else { "latest" };
     c.repository("lifetimecircle-web", !opts.twin, web_tag)
         .await;
+    if opts.twin || opts.example {
+        // Two more repositories of the product that no policy names: one without a
+        // lifecycle policy, one that keeps images for a year.
+        c.repository("lifetimecircle-jobs", false, "rc-2026-11-28")
+            .await;
+        c.repository("lifetimecircle-reports", true, "rc-2026-11-28")
+            .await;
+        c.expire_after("lifetimecircle-reports", 365).await;
+    }
     let secrets = [
         "prod/db/password",
         "prod/LTC_SECRET_KEY",
@@ -800,8 +964,30 @@ pub async fn seed_at(endpoint: &str, region: &str, opts: Options) -> Env {
     env
 }
 
-/// The app's roles as planned (and, for the twin, as they should not be). Idempotent.
-async fn seed_iam(c: &Clients) {
+/// Every IAM user and role of the twin's account: the app's, the twin's, the rotation
+/// function's, and those of [`seed_account_principals`].
+pub const PRINCIPALS: &[&str] = &[
+    "lc-auditor",
+    "lc-cicd-legacy",
+    "lc-deployer",
+    "lc-deployer-scoped",
+    "lc-dev",
+    "lc-exec",
+    "lc-ops-admin",
+    "lc-release",
+    "lc-reporting",
+    "lc-reporting-staging",
+    "lc-task",
+    "lifetimecircle-ci",
+    "rotation-lambda",
+    "tw-ci",
+    "tw-exec",
+    "tw-task",
+];
+
+/// The app's roles as planned (and, for the twin, as they should not be, beside principals
+/// that can do what only the app's may). Idempotent.
+async fn seed_iam(c: &Clients, opts: Options) {
     c.role(
         "lc-exec",
         trust("ecs-tasks.amazonaws.com"),
@@ -816,7 +1002,7 @@ async fn seed_iam(c: &Clients) {
         Some(serde_json::json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::lifetimecircle-frontend/*"},
             {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-             "Resource": format!("arn:aws:secretsmanager:*:{ACCOUNT}:secret:prod/*")}]})),
+             "Resource": "arn:aws:secretsmanager:*:*:secret:prod/*"}]})),
     )
     .await;
     c.role(
@@ -827,9 +1013,17 @@ async fn seed_iam(c: &Clients) {
             {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
             {"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
                 "ecr:CompleteLayerUpload", "ecr:BatchCheckLayerAvailability"],
-             "Resource": format!("arn:aws:ecr:*:{ACCOUNT}:repository/lifetimecircle-*")}]})),
+             "Resource": "arn:aws:ecr:*:*:repository/lifetimecircle-*"}]})),
     )
     .await;
+    if opts.example {
+        // The example's slip: a CI user from before the pipeline had its own role, still
+        // holding AdministratorAccess.
+        c.user("lc-cicd-legacy", &[], &[ADMIN_POLICY], None).await;
+    }
+    if !opts.twin {
+        return;
+    }
     // The twin's roles: an execution role also trusted by another account and without the
     // managed policy; a task role with s3:*, every secret, ECR push and AdministratorAccess;
     // a CI role that cannot push.
@@ -848,6 +1042,95 @@ async fn seed_iam(c: &Clients) {
     .await;
     c.role("tw-ci", trust("codebuild.amazonaws.com"), &[], None)
         .await;
+    seed_account_principals(c).await;
+}
+
+/// Principals beyond the app's, each beside a twin that passes: who else can administer
+/// the account, push the production images, or read the application's secrets.
+async fn seed_account_principals(c: &Clients) {
+    use serde_json::json;
+    // A forgotten CI user with AdministratorAccess; an auditor who can only look.
+    c.user("lc-cicd-legacy", &[], &[ADMIN_POLICY], None).await;
+    c.user(
+        "lc-auditor",
+        &[],
+        &[],
+        Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["ecr:Describe*", "ecr:List*", "secretsmanager:DescribeSecret", "secretsmanager:ListSecrets"],
+            "Resource": "*"}]})),
+    )
+    .await;
+    // An administrator role ECS tasks can run as, a deploy role that may pass any role
+    // (so that one too), and a deploy role that may pass only the app's own roles.
+    c.role(
+        "lc-ops-admin",
+        trust("ecs-tasks.amazonaws.com"),
+        &[ADMIN_POLICY],
+        None,
+    )
+    .await;
+    let deploy = |pass: serde_json::Value| {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Deploy", "Effect": "Allow", "Action": ["ecs:RegisterTaskDefinition", "ecs:UpdateService"], "Resource": "*"},
+            {"Sid": "PassRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": pass}]})
+    };
+    c.role(
+        "lc-deployer",
+        trust("codebuild.amazonaws.com"),
+        &[],
+        Some(deploy(json!("*"))),
+    )
+    .await;
+    c.role(
+        "lc-deployer-scoped",
+        trust("codebuild.amazonaws.com"),
+        &[],
+        Some(deploy(json!([
+            format!("arn:aws:iam::{}:role/lc-exec", c.account),
+            format!("arn:aws:iam::{}:role/lc-task", c.account)
+        ]))),
+    )
+    .await;
+    // A user in a group that can push to the production repository; one that can pull.
+    c.group(
+        "lc-pushers",
+        &[],
+        Some(json!({"Version": "2012-10-17", "Statement": [{"Sid": "PushApi", "Effect": "Allow",
+            "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"],
+            "Resource": "arn:aws:ecr:*:*:repository/lifetimecircle-api"}]})),
+    )
+    .await;
+    c.group(
+        "lc-pullers",
+        &[],
+        Some(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": "arn:aws:ecr:*:*:repository/lifetimecircle-api"}]}),
+        ),
+    )
+    .await;
+    c.user("lc-release", &["lc-pushers"], &[], None).await;
+    c.user("lc-dev", &["lc-pullers"], &[], None).await;
+    // A reporting role that can read the database secret; one that reads staging's only.
+    let read = |resource: String| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "ReadSecrets", "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue", "Resource": resource}]})
+    };
+    c.role(
+        "lc-reporting",
+        trust("lambda.amazonaws.com"),
+        &[],
+        Some(read("arn:aws:secretsmanager:*:*:secret:prod/db/*".into())),
+    )
+    .await;
+    c.role(
+        "lc-reporting-staging",
+        trust("lambda.amazonaws.com"),
+        &[],
+        Some(read("arn:aws:secretsmanager:*:*:secret:staging/*".into())),
+    )
+    .await;
 }
 
 /// Turns on rotation for `names`: the emulator needs a rotation Lambda to exist, which the
@@ -865,15 +1148,15 @@ cfg = urllib.request.Request(ep + "/moto-api/config", data=json.dumps({"lambda":
 urllib.request.urlopen(cfg).read()
 iam, lam, sm = boto3.client("iam", **kw), boto3.client("lambda", **kw), boto3.client("secretsmanager", **kw)
 try:
-    iam.create_role(RoleName="rotation-lambda", AssumeRolePolicyDocument=json.dumps({"Statement": [
+    role = iam.create_role(RoleName="rotation-lambda", AssumeRolePolicyDocument=json.dumps({"Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 except iam.exceptions.EntityAlreadyExistsException:
-    pass
+    role = iam.get_role(RoleName="rotation-lambda")
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
     z.writestr("index.py", "def handler(event, context):\n    return None\n")
 fn = lam.create_function(FunctionName="rotate", Runtime="python3.11", Handler="index.handler",
-                         Role="arn:aws:iam::123456789012:role/rotation-lambda", Code={"ZipFile": buf.getvalue()})
+                         Role=role["Role"]["Arn"], Code={"ZipFile": buf.getvalue()})
 for name in names:
     sm.rotate_secret(SecretId=name, RotationLambdaARN=fn["FunctionArn"], RotationRules={"AutomaticallyAfterDays": 30})
 "#;

@@ -600,6 +600,8 @@ impl SilentServer {
 #[derive(Clone, Debug, Default)]
 pub struct Zone {
     records: HashMap<String, Vec<RData>>,
+    /// Names the server cannot answer for (SERVFAIL): a resolver learns nothing of them.
+    failing: Vec<String>,
 }
 
 impl Zone {
@@ -639,6 +641,13 @@ impl Zone {
         self.with(name, RData::TXT(txt))
     }
 
+    /// `name` answers SERVFAIL, as a broken or unreachable authoritative server makes a
+    /// resolver answer.
+    pub fn servfail(mut self, name: &str) -> Zone {
+        self.failing.push(zone_key(name));
+        self
+    }
+
     fn with(mut self, name: &str, data: RData) -> Zone {
         self.records.entry(zone_key(name)).or_default().push(data);
         self
@@ -646,6 +655,9 @@ impl Zone {
 
     /// The response code and answer records for (`qname`, `qtype`), following CNAMEs.
     fn answer(&self, qname: &Name, qtype: RecordType) -> (ResponseCode, Vec<Record>) {
+        if self.failing.contains(&zone_key(&qname.to_ascii())) {
+            return (ResponseCode::ServFail, Vec::new());
+        }
         let Some(mut here) = self.records.get(&zone_key(&qname.to_ascii())) else {
             return (ResponseCode::NXDomain, Vec::new());
         };

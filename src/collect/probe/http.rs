@@ -67,7 +67,13 @@ pub async fn chain(p: &Prober, url: &str) -> Observed<HttpChain> {
                 return Observed::present(out);
             }
             Err(HopError::Unobserved(kind, why)) => {
-                return Observed::unavailable(p.error(PROBE_HTTP, kind, format!("{next}: {why}")))
+                let e = p.error(PROBE_HTTP, kind, format!("{next}: {why}"));
+                if out.hops.is_empty() {
+                    return Observed::unavailable(e);
+                }
+                // What the earlier hops answered is observed; only the rest is unknown.
+                out.unobserved = Some(e);
+                return Observed::present(out);
             }
         }
     }

@@ -330,7 +330,10 @@ pub fn errors(p: &Probes) -> Vec<CollectError> {
         .values()
         .filter_map(|o| o.error().cloned())
         .chain(p.tls.values().filter_map(|o| o.error().cloned()))
-        .chain(p.http.values().filter_map(|o| o.error().cloned()))
+        .chain(p.http.values().filter_map(|o| match o.get() {
+            Ok(Some(c)) => c.unobserved.clone(),
+            _ => o.error().cloned(),
+        }))
         .collect();
     out.sort();
     out.dedup();
