@@ -50,8 +50,20 @@ fn each_repository(
 
 rule_params! {
     pub struct RepoParams {
-        /// The repositories (wildcards allowed).
+        /// The repositories that must exist (wildcards allowed).
         "repositories" => repositories: Vec<String> = planned(), check = non_empty;
+    }
+}
+
+/// Every repository: what the checklist says of repositories holds for each of them.
+fn every() -> Vec<String> {
+    vec!["*".to_string()]
+}
+
+rule_params! {
+    pub struct AllReposParams {
+        /// The repositories judged (wildcards allowed): every repository by default.
+        "repositories" => repositories: Vec<String> = every(), check = non_empty;
     }
 }
 
@@ -125,7 +137,7 @@ declare_rule! {
     /// ECR-2: images expire.
     pub struct EcrLifecyclePolicyMissing {
         id: "ecr-lifecycle-policy-missing",
-        scope: "planned ECR repository",
+        scope: "ECR repository",
         controls: ["ECR-2"],
         severity: Medium,
         kind: "ecr-repository",
@@ -141,7 +153,7 @@ rule_params! {
         /// Whether a rule keeping only the newest N images (imageCountMoreThan, any tag) counts too.
         "accept-count-rules" => accept_count_rules: bool = true;
         /// The repositories judged (wildcards allowed): every repository by default.
-        "repositories" => repositories: Vec<String> = vec!["*".to_string()], check = non_empty;
+        "repositories" => repositories: Vec<String> = every(), check = non_empty;
     }
 }
 
@@ -241,7 +253,7 @@ declare_rule! {
     /// ECR-3: image tags follow the strategy (informational).
     pub struct EcrImageTagOffStrategy {
         id: "ecr-image-tag-off-strategy",
-        scope: "planned ECR repository",
+        scope: "ECR repository",
         controls: ["ECR-3"],
         severity: Info,
         kind: "ecr-repository",
@@ -254,8 +266,8 @@ rule_params! {
     pub struct TagParams {
         /// Tag patterns of the strategy (`?` is one character, `*` any run).
         "patterns" => patterns: Vec<String> = vec!["rc-????-??-??".to_string(), "latest".to_string(), "staging".to_string()], check = non_empty;
-        /// The repositories (wildcards allowed).
-        "repositories" => repositories: Vec<String> = planned(), check = non_empty;
+        /// The repositories judged (wildcards allowed): every repository by default.
+        "repositories" => repositories: Vec<String> = every(), check = non_empty;
     }
 }
 
@@ -312,7 +324,7 @@ declare_rule! {
     /// Baseline: images are scanned on push.
     pub struct EcrScanOnPushDisabled {
         id: "ecr-scan-on-push-disabled",
-        scope: "planned ECR repository",
+        scope: "ECR repository",
         controls: ["ECR-1"],
         severity: Low,
         kind: "ecr-repository",
@@ -322,9 +334,9 @@ declare_rule! {
 }
 
 impl Rule for EcrScanOnPushDisabled {
-    type Params = RepoParams;
+    type Params = AllReposParams;
 
-    fn check(&self, cx: &mut Cx<'_>, p: &RepoParams) {
+    fn check(&self, cx: &mut Cx<'_>, p: &AllReposParams) {
         each_repository(cx, &p.repositories, |cx, region, repo| {
             let r = repo_ref(cx, region.name, repo);
             let ev = vec![Evidence::new(
@@ -353,7 +365,7 @@ declare_rule! {
     /// Baseline: tags cannot be overwritten.
     pub struct EcrTagsMutable {
         id: "ecr-tags-mutable",
-        scope: "planned ECR repository",
+        scope: "ECR repository",
         controls: ["ECR-3"],
         severity: Low,
         kind: "ecr-repository",
@@ -363,9 +375,9 @@ declare_rule! {
 }
 
 impl Rule for EcrTagsMutable {
-    type Params = RepoParams;
+    type Params = AllReposParams;
 
-    fn check(&self, cx: &mut Cx<'_>, p: &RepoParams) {
+    fn check(&self, cx: &mut Cx<'_>, p: &AllReposParams) {
         each_repository(cx, &p.repositories, |cx, region, repo| {
             let r = repo_ref(cx, region.name, repo);
             let ev = vec![Evidence::new(
@@ -437,6 +449,50 @@ mod tests {
         assert_verdicts(
             &run(rule, "", &denied_repos()),
             &[("lifetimecircle-api", Error), ("lifetimecircle-web", Error)],
+        );
+    }
+
+    /// A third repository of the product that no policy names, with nothing configured.
+    fn with_unnamed_repo() -> crate::inventory::Snapshot {
+        let mut s = compliant();
+        let repos = value(&mut inv(&mut s).ecr.repositories);
+        let mut jobs = repos["lifetimecircle-api"].clone();
+        jobs.name = "lifetimecircle-jobs".into();
+        jobs.arn = jobs
+            .arn
+            .replace("lifetimecircle-api", "lifetimecircle-jobs");
+        jobs.lifecycle_policy = Observed::Absent;
+        jobs.scan_on_push = Some(false);
+        jobs.tag_mutability = Some("MUTABLE".into());
+        repos.insert(jobs.name.clone(), jobs);
+        s
+    }
+
+    #[test]
+    fn a_property_of_repositories_holds_for_every_repository_unless_narrowed() {
+        let s = with_unnamed_repo();
+        for rule in [
+            "ecr-lifecycle-policy-missing",
+            "ecr-scan-on-push-disabled",
+            "ecr-tags-mutable",
+        ] {
+            assert_verdicts(
+                &run(rule, "", &s),
+                &[
+                    ("lifetimecircle-api", Pass),
+                    ("lifetimecircle-jobs", Fail),
+                    ("lifetimecircle-web", Pass),
+                ],
+            );
+            assert_verdicts(
+                &run(rule, "repositories = [\"lifetimecircle-a*\"]", &s),
+                &[("lifetimecircle-api", Pass)],
+            );
+        }
+        // A name in the policy is what must exist: ECR-1 does not judge the third one.
+        assert_verdicts(
+            &run("ecr-repository-missing", "", &s),
+            &[("lifetimecircle-api", Pass), ("lifetimecircle-web", Pass)],
         );
     }
 

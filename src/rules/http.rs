@@ -26,6 +26,8 @@ rule_params! {
         "port" => port: u16 = 80;
         /// The port the redirect must lead to.
         "https-port" => https_port: u16 = 443;
+        /// Name (wildcards allowed) of the internet-facing ALBs judged: every one by default.
+        "load-balancer" => load_balancer: String = "*".to_string();
     }
 }
 
@@ -96,7 +98,10 @@ impl Rule for HttpListenerNotRedirecting301 {
             let region = e.region.clone().unwrap_or_default();
             cx.unavailable(&region, "the load balancers", e);
         }
-        for (region, lb) in albs {
+        for (region, lb) in albs
+            .into_iter()
+            .filter(|(_, lb)| crate::glob::matches(&p.load_balancer, &lb.name))
+        {
             let r = alb_ref(cx, region, lb);
             let listeners = match lb.listeners.get() {
                 Err(e) => {

@@ -693,6 +693,13 @@ mod tests {
                 m.id
             );
             assert!(!m.remediation().is_empty(), "{}: empty remediation", m.id);
+            assert!(
+                doc_section(m.doc, "What it checks")
+                    .trim_start()
+                    .starts_with("Default scope: "),
+                "docs/{}.md: `## What it checks` must open with its `Default scope:`",
+                m.id
+            );
         }
     }
 

@@ -11,7 +11,7 @@ use crate::finding::{Evidence, ResourceRef};
 use crate::inventory::repo::INFRASTRUCTURE_DOC;
 use crate::inventory::scaling::DESCRIBE_SCALABLE_TARGETS;
 use crate::rule_params;
-use crate::rules::params::in_range;
+use crate::rules::params::{in_range, non_empty};
 use crate::rules::selector::{AttachKind, Selector};
 
 declare_rule! {
@@ -287,6 +287,13 @@ mod tests {
     fn restore_lag_against_the_rpo() {
         let rule = "rds-restore-lag-above-rpo";
         assert_verdicts(&run(rule, "", &compliant()), &[("lc-prod-db", Pass)]);
+        // Every instance by default; `instances` narrows both OPS-3 rules.
+        for r in [rule, "rds-backups-not-in-another-region"] {
+            assert_verdicts(
+                &run(r, "instances = [\"staging-*\"]", &compliant()),
+                &[("*", Skipped)],
+            );
+        }
         let f = run(rule, "rpo-minutes = 4", &compliant());
         assert_verdicts(&f, &[("lc-prod-db", Fail)]);
         assert!(
@@ -979,6 +986,8 @@ rule_params! {
     pub struct RpoParams {
         /// Recovery-point objective: the most data, in minutes, a restore may lose.
         "rpo-minutes" => rpo_minutes: u32 = 15, check = in_range(1, 10080);
+        /// DB instance identifiers in scope (wildcards allowed): every instance by default.
+        "instances" => instances: Vec<String> = vec!["*".to_string()], check = non_empty;
     }
 }
 
@@ -989,7 +998,7 @@ impl Rule for RdsRestoreLagAboveRpo {
         cx.threshold("rpo-minutes");
         let as_of = cx.snap.collection.finished_at;
         let regions: Vec<Region<'_>> = cx.regions().collect();
-        each_instance(cx, &["*".to_string()], |cx, region, db| {
+        each_instance(cx, &p.instances, |cx, region, db| {
             let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
                 return;
             };
@@ -1054,6 +1063,8 @@ rule_params! {
         /// Without replicated automated backups: the oldest acceptable manual snapshot copy in
         /// the other region, in days.
         "max-copy-age-days" => max_copy_age_days: u32 = 7, check = in_range(1, 3650);
+        /// DB instance identifiers in scope (wildcards allowed): every instance by default.
+        "instances" => instances: Vec<String> = vec!["*".to_string()], check = non_empty;
     }
 }
 
@@ -1065,7 +1076,7 @@ impl Rule for RdsBackupsNotInAnotherRegion {
         let as_of = cx.snap.collection.finished_at;
         let scanned: Vec<String> = cx.snap.regions.keys().cloned().collect();
         let regions: Vec<Region<'_>> = cx.regions().collect();
-        each_instance(cx, &["*".to_string()], |cx, region, db| {
+        each_instance(cx, &p.instances, |cx, region, db| {
             let Ok((d, source)) = backup_decider(cx, &regions, region, db) else {
                 return;
             };

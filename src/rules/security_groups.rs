@@ -602,11 +602,11 @@ declare_rule! {
     /// SG-5: egress as the policy requires.
     pub struct SgEgressUnrestricted {
         id: "sg-egress-unrestricted",
-        scope: "security group of the ALB, ECS services or RDS DB instances",
+        scope: "security group",
         controls: ["SG-5"],
         severity: Low,
         kind: "ec2-security-group",
-        title: "A workload security group allows all egress where the policy requires it restricted",
+        title: "A security group allows all egress where the policy requires it restricted",
         reads: [Ec2, Elbv2, Ecs, Rds],
     }
 }
@@ -616,8 +616,9 @@ rule_params! {
         /// Whether all-traffic egress to 0.0.0.0/0 or ::/0 is a violation. The checklist
         /// accepts AWS's default allow-all egress, so this is off by default.
         "require-restricted" => require_restricted: bool = false;
-        /// The groups to check: by default the ALB's, the ECS services' and the DB instances'.
-        "target" => target: Vec<Selector> = AttachKind::ALL.into_iter().map(Selector::attached).collect(), check = non_empty;
+        /// The groups to check (empty: every security group). `[{ attached-to = "alb" }, ...]`
+        /// narrows it to the workload's.
+        "target" => target: Vec<Selector> = vec![];
     }
 }
 
@@ -628,16 +629,21 @@ impl Rule for SgEgressUnrestricted {
         cx.threshold("require-restricted");
         let regions: Vec<Region<'_>> = cx.regions().collect();
         for region in regions {
-            let (ids, failed) = region.resolve_sgs_partial(&p.target);
-            for (sel, e) in failed {
-                cx.unavailable(
-                    region.name,
-                    &format!("the security groups of {}", sel.describe()),
-                    e,
-                );
-            }
-            let ids: Vec<Selector> = ids.into_iter().map(Selector::Id).collect();
-            for sg in selected_groups(cx, region, &ids, "the workload's security groups") {
+            let groups = if p.target.is_empty() {
+                all_groups(cx, region).unwrap_or_default()
+            } else {
+                let (ids, failed) = region.resolve_sgs_partial(&p.target);
+                for (sel, e) in failed {
+                    cx.unavailable(
+                        region.name,
+                        &format!("the security groups of {}", sel.describe()),
+                        e,
+                    );
+                }
+                let ids: Vec<Selector> = ids.into_iter().map(Selector::Id).collect();
+                selected_groups(cx, region, &ids, "the targeted security groups")
+            };
+            for sg in groups {
                 let r = sg_ref(cx, region.name, sg);
                 let open = match world_open(
                     &sg.egress,
@@ -1038,11 +1044,17 @@ mod tests {
         inv(&mut s).ec2.security_groups =
             Observed::unavailable(denied("ec2:DescribeSecurityGroups"));
         assert_verdicts(&run("sg-egress-unrestricted", "", &s), &[("*", Error)]);
-        // RDS unreadable: the DB's groups are unknown, the ALB's and API's still checked.
+        // By default every group, attached to anything or not; `target` narrows it. With
+        // the workload's groups as target and RDS unreadable, the DB's groups are unknown.
+        let workload = "target = [{ attached-to = \"alb\" }, { attached-to = \"ecs-service\" }, { attached-to = \"rds\" }]";
         let mut s = compliant();
         inv(&mut s).rds.instances = Observed::unavailable(denied("rds:DescribeDBInstances"));
         assert_verdicts(
             &run("sg-egress-unrestricted", "", &s),
+            &[("sg-alb", Pass), ("sg-api", Pass), ("sg-db", Pass)],
+        );
+        assert_verdicts(
+            &run("sg-egress-unrestricted", workload, &s),
             &[("*", Error), ("sg-alb", Pass), ("sg-api", Pass)],
         );
         let mut s = compliant();
@@ -1050,6 +1062,15 @@ mod tests {
         value(&mut i.elbv2.load_balancers).clear();
         value(&mut i.ecs.clusters).clear();
         value(&mut i.rds.instances).clear();
+        assert_verdicts(
+            &run("sg-egress-unrestricted", "require-restricted = true", &s),
+            &[("sg-alb", Fail), ("sg-api", Fail), ("sg-db", Fail)],
+        );
+        assert_verdicts(
+            &run("sg-egress-unrestricted", workload, &s),
+            &[("*", Skipped)],
+        );
+        value(&mut inv(&mut s).ec2.security_groups).clear();
         assert_verdicts(&run("sg-egress-unrestricted", "", &s), &[("*", Skipped)]);
     }
 }

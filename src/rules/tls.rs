@@ -501,6 +501,9 @@ rule_params! {
         "optional-names" => optional_names: Vec<String> = vec!["api".to_string()], check = host_names;
         /// The HTTPS listener's port, and the port probed.
         "port" => port: u16 = 443;
+        /// Name (wildcards allowed) of the internet-facing ALBs that serve the app: every
+        /// one by default; narrow it where other apps' ALBs share the account.
+        "load-balancer" => load_balancer: String = "*".to_string();
     }
 }
 
@@ -534,7 +537,10 @@ impl Rule for AlbHttpsCertificateNotCoveringNames {
             cx.unavailable(&region, "the load balancers", e);
         }
         let zones = public_zones(cx).map_err(Clone::clone);
-        for (region, lb) in albs {
+        for (region, lb) in albs
+            .into_iter()
+            .filter(|(_, lb)| crate::glob::matches(&p.load_balancer, &lb.name))
+        {
             let r = alb_ref(cx, region, lb);
             let listeners = match https_listeners(lb, p.port) {
                 Err(e) => {
@@ -728,6 +734,8 @@ rule_params! {
         "min-version" => min_version: String = "TLSv1.2".to_string(), check = tls_version;
         /// The HTTPS listener's port.
         "port" => port: u16 = 443;
+        /// Name (wildcards allowed) of the internet-facing ALBs judged: every one by default.
+        "load-balancer" => load_balancer: String = "*".to_string();
     }
 }
 
@@ -754,7 +762,10 @@ impl Rule for AlbTlsPolicyOutdated {
             let region = e.region.clone().unwrap_or_default();
             cx.unavailable(&region, "the load balancers", e);
         }
-        for (region, lb) in albs {
+        for (region, lb) in albs
+            .into_iter()
+            .filter(|(_, lb)| crate::glob::matches(&p.load_balancer, &lb.name))
+        {
             let listeners = match https_listeners(lb, p.port) {
                 Err(e) => {
                     cx.error_on(alb_ref(cx, region, lb), "its listeners", e);
@@ -1147,7 +1158,10 @@ impl Rule for ServedCertificateNotFromListener {
         let (albs, errors) = internet_albs(cx);
         let mut attached: Vec<(String, String, String)> = Vec::new();
         let mut unknown: Option<CollectError> = errors.first().map(|e| e.as_ref().clone());
-        for (region, lb) in &albs {
+        for (region, lb) in albs
+            .iter()
+            .filter(|(_, lb)| crate::glob::matches(&p.load_balancer, &lb.name))
+        {
             match https_listeners(lb, p.port) {
                 Err(e) => unknown = Some(e.clone()),
                 Ok(ls) => {
@@ -1411,6 +1425,22 @@ mod tests {
     fn the_listener_certificates_cover_policy_and_route53_names() {
         let rule = "alb-https-certificate-not-covering-names";
         assert_verdicts(&run(rule, "", &compliant()), &[("arn:alb", Pass)]);
+        // Every internet-facing ALB by default; `load-balancer` narrows it (and the TLS-4
+        // and HTTP-2 listener rules) where other apps' ALBs share the account.
+        for (r, id) in [
+            (rule, "arn:alb"),
+            ("alb-tls-policy-outdated", "arn:listener-443"),
+            ("http-listener-not-redirecting-301", "arn:alb"),
+        ] {
+            assert_verdicts(
+                &run(r, "load-balancer = \"lc-*\"", &compliant()),
+                &[(id, Pass)],
+            );
+            assert_verdicts(
+                &run(r, "load-balancer = \"shop-*\"", &compliant()),
+                &[("*", Skipped)],
+            );
+        }
         // Joined: a Route 53 name leading to the ALB that the certificate misses.
         let mut s = compliant();
         zone_records(&mut s).push(cname("shop.lifetimecircle.de", ALB_DNS));

@@ -453,10 +453,33 @@ instances = ["lc-prod-db"]
     let mut expect = |rule: &str, id: &str, status: &str| {
         want.insert((rule.to_string(), id.to_string()), status.to_string());
     };
-    for n in ["lc-alb", "lc-api", "tw-alb", "tw-api", "tw-db"] {
-        expect("sg-egress-unrestricted", &id(n), "fail");
+    // Every security group is judged, the workload's among them: all fail but lc-db, the
+    // one whose egress was revoked.
+    let egress: Vec<(String, String)> = got
+        .iter()
+        .filter(|((rule, _), _)| rule == "sg-egress-unrestricted")
+        .map(|((_, sg), status)| (sg.clone(), status.clone()))
+        .collect();
+    for n in [
+        "lc-alb",
+        "lc-api",
+        "lc-db",
+        "tw-alb",
+        "tw-api",
+        "tw-db",
+        "tw-cache",
+        "tw-bastion",
+    ] {
+        assert!(
+            egress.iter().any(|(sg, _)| *sg == id(n)),
+            "{n} not judged: {egress:?}"
+        );
     }
-    expect("sg-egress-unrestricted", &id("lc-db"), "pass");
+    for (sg, status) in &egress {
+        let want = if *sg == id("lc-db") { "pass" } else { "fail" };
+        expect("sg-egress-unrestricted", sg, want);
+        assert_eq!(status, want, "{sg}");
+    }
     // tw-ci, the CI/CD principal here, cannot push; everyone else who can, fails.
     for who in crate::seed::PRINCIPALS {
         let can_push = [
@@ -664,7 +687,7 @@ async fn access_denied_on_rds_makes_exactly_the_controls_that_need_it_error() {
                     | "db-sg-ingress-not-from-api"
             )
     };
-    let partly_rds = |rule: &str| matches!(rule, "vpc-cidr-mismatch" | "sg-egress-unrestricted");
+    let partly_rds = |rule: &str| matches!(rule, "vpc-cidr-mismatch");
     let mut by_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Attestation controls read the policy, not AWS.
     let aws_findings = report["findings"].as_array().unwrap().iter().filter(|f| {
