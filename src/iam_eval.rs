@@ -315,7 +315,10 @@ fn condition_holds(s: &Statement, context: &[(&str, &str)]) -> Option<bool> {
         };
         for (key, want) in block {
             let known = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key));
-            let (Some((_, have)), Ok(wants)) = (known, strings(want)) else {
+            let wants = strings(want)
+                .ok()
+                .filter(|w| !w.iter().any(|w| w.contains("${")));
+            let (Some((_, have)), Some(wants)) = (known, wants) else {
                 unknown = true;
                 continue;
             };
@@ -426,13 +429,63 @@ pub fn explain_in<'a>(
         return (Decision::Denied, Some(d.clone()));
     }
     let allows: Vec<Grant<'a>> = matching(true).collect();
-    if allows.is_empty() {
-        return (Decision::NotAllowed, None);
+    let allow = allows
+        .iter()
+        .find(|g| !g.conditional)
+        .or(allows.first())
+        .cloned();
+    match (allow, denies.first()) {
+        (None, _) => (Decision::NotAllowed, None),
+        (Some(a), None) if !a.conditional => (Decision::Allowed, Some(a)),
+        // Open: the grant shown is the Allow; [`conditional_deny`] names the Deny.
+        (Some(a), _) => (Decision::Conditional, Some(a)),
     }
-    match (denies.first(), allows.iter().find(|g| !g.conditional)) {
-        (None, Some(a)) => (Decision::Allowed, Some(a.clone())),
-        (Some(d), _) => (Decision::Conditional, Some(d.clone())),
-        (None, None) => (Decision::Conditional, Some(allows[0].clone())),
+}
+
+/// A Deny with a condition that matches the request, if there is one (and no Deny without
+/// one): whatever grants the request, it may not apply.
+pub fn conditional_deny<'a>(
+    stmts: &'a [Statement],
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> Option<Grant<'a>> {
+    let denies: Vec<Grant<'a>> = stmts
+        .iter()
+        .filter(|s| !s.allow)
+        .filter_map(|s| grant(s, action, resource, context))
+        .collect();
+    if denies.iter().any(|g| !g.conditional) {
+        return None;
+    }
+    denies.into_iter().next()
+}
+
+/// Binds the policy variables the principal fixes, as AWS does when it evaluates a request
+/// of that principal: for a user, `${aws:username}` is its name; for a role there is no
+/// `aws:username`, so a pattern that needs it matches nothing. Other variables stay open.
+pub fn bind_variables(stmts: &mut [Statement], kind: &str, name: &str) {
+    let bind = |pats: &mut Vec<String>| {
+        pats.retain_mut(|p| {
+            let lower = p.to_ascii_lowercase();
+            if !lower.contains("${aws:username}") {
+                return true;
+            }
+            if kind != "user" {
+                return false;
+            }
+            while let Some(i) = p.to_ascii_lowercase().find("${aws:username}") {
+                p.replace_range(i..i + "${aws:username}".len(), name);
+            }
+            true
+        })
+    };
+    for s in stmts {
+        for m in [&mut s.actions, &mut s.resources] {
+            match m {
+                Match::Any(p) | Match::NoneOf(p) => bind(p),
+            }
+        }
     }
 }
 
@@ -482,10 +535,18 @@ pub fn assumers(
     }
     let mut denied = None;
     for s in stmts.iter().filter(|s| !s.allow).filter(relevant) {
+        // The account of the caller, whose root (or bare id) names every principal in it.
+        let account = caller.split(':').nth(4).unwrap_or("");
         let names = s.principals.is_empty()
-            || s.principals
-                .iter()
-                .any(|(k, v)| k == "AWS" && (v == "*" || v == caller));
+            || s.principals.iter().any(|(k, v)| {
+                k == "AWS"
+                    && (v == "*"
+                        || v == caller
+                        || (!account.is_empty()
+                            && (v == account || v.ends_with(&format!(":iam::{account}:root"))))
+                        // NotPrincipal: everyone but those it lists.
+                        || (v.starts_with("* except") && !v.contains(caller)))
+            });
         if !names {
             continue;
         }

@@ -18,54 +18,115 @@ pub const ANY_ACTION: (&str, &str) = (
     "arn:aws:infraverifyprobe:::anything",
 );
 
-/// The services that run code, templates or API calls with a role passed to them, and the
-/// actions that start that (any one is enough): passing an administrator role to one of
-/// them, and starting it, runs anything as an administrator. `None` for other services.
-pub fn launch_actions(service: &str) -> Option<&'static [&'static str]> {
+/// The services that run code, templates or API calls with a role passed to them, as their
+/// trust policies name them: the `iam:PassedToService` value a pass to them carries, and the
+/// actions that start that code (any one is enough). Passing an administrator role to one
+/// of them, and starting it, runs anything as an administrator. `None` for other services.
+pub fn launch_actions(service: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match service {
-        "airflow-env.amazonaws.com" => &["airflow:CreateEnvironment", "airflow:UpdateEnvironment"],
-        "cloudformation.amazonaws.com" => &[
-            "cloudformation:CreateStack",
-            "cloudformation:UpdateStack",
-            "cloudformation:CreateChangeSet",
-            "cloudformation:CreateStackSet",
-        ],
-        "codebuild.amazonaws.com" => &["codebuild:CreateProject", "codebuild:UpdateProject"],
-        "codepipeline.amazonaws.com" => {
-            &["codepipeline:CreatePipeline", "codepipeline:UpdatePipeline"]
-        }
-        "ec2.amazonaws.com" => &[
-            "ec2:RunInstances",
-            "ec2:AssociateIamInstanceProfile",
-            "ec2:ReplaceIamInstanceProfileAssociation",
-        ],
-        "ecs-tasks.amazonaws.com" => {
-            &["ecs:RegisterTaskDefinition", "ecs:RunTask", "ecs:StartTask"]
-        }
-        "elasticmapreduce.amazonaws.com" => &["elasticmapreduce:RunJobFlow"],
-        "glue.amazonaws.com" => &[
-            "glue:CreateJob",
-            "glue:UpdateJob",
-            "glue:CreateDevEndpoint",
-            "glue:CreateSession",
-        ],
-        "lambda.amazonaws.com" => &[
-            "lambda:CreateFunction",
-            "lambda:UpdateFunctionConfiguration",
-        ],
-        "pods.eks.amazonaws.com" => &[
-            "eks:CreatePodIdentityAssociation",
-            "eks:UpdatePodIdentityAssociation",
-        ],
-        "sagemaker.amazonaws.com" => &[
-            "sagemaker:CreateNotebookInstance",
-            "sagemaker:CreateTrainingJob",
-            "sagemaker:CreateProcessingJob",
-        ],
-        "scheduler.amazonaws.com" => &["scheduler:CreateSchedule", "scheduler:UpdateSchedule"],
-        "ssm.amazonaws.com" => &["ssm:StartAutomationExecution"],
-        "states.amazonaws.com" => &["states:CreateStateMachine", "states:UpdateStateMachine"],
-        "tasks.apprunner.amazonaws.com" => &["apprunner:CreateService", "apprunner:UpdateService"],
+        "airflow-env.amazonaws.com" | "airflow.amazonaws.com" => (
+            "airflow.amazonaws.com",
+            &["airflow:CreateEnvironment", "airflow:UpdateEnvironment"],
+        ),
+        "cloudformation.amazonaws.com" => (
+            "cloudformation.amazonaws.com",
+            &[
+                "cloudformation:CreateStack",
+                "cloudformation:UpdateStack",
+                "cloudformation:CreateChangeSet",
+                "cloudformation:CreateStackSet",
+            ],
+        ),
+        "codebuild.amazonaws.com" => (
+            "codebuild.amazonaws.com",
+            &[
+                "codebuild:CreateProject",
+                "codebuild:UpdateProject",
+                "codebuild:StartBuild",
+                "codebuild:StartBuildBatch",
+            ],
+        ),
+        "codepipeline.amazonaws.com" => (
+            "codepipeline.amazonaws.com",
+            &["codepipeline:CreatePipeline", "codepipeline:UpdatePipeline"],
+        ),
+        "ec2.amazonaws.com" => (
+            "ec2.amazonaws.com",
+            &[
+                "ec2:RunInstances",
+                "ec2:RequestSpotInstances",
+                "ec2:CreateFleet",
+                "ec2:CreateLaunchTemplateVersion",
+                "ec2:AssociateIamInstanceProfile",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                "autoscaling:CreateAutoScalingGroup",
+                "autoscaling:UpdateAutoScalingGroup",
+                "autoscaling:CreateLaunchConfiguration",
+            ],
+        ),
+        "ecs-tasks.amazonaws.com" => (
+            "ecs-tasks.amazonaws.com",
+            &[
+                "ecs:RegisterTaskDefinition",
+                "ecs:RunTask",
+                "ecs:StartTask",
+                "batch:RegisterJobDefinition",
+                "batch:SubmitJob",
+            ],
+        ),
+        "elasticmapreduce.amazonaws.com" => (
+            "elasticmapreduce.amazonaws.com",
+            &["elasticmapreduce:RunJobFlow"],
+        ),
+        "glue.amazonaws.com" => (
+            "glue.amazonaws.com",
+            &[
+                "glue:CreateJob",
+                "glue:UpdateJob",
+                "glue:CreateDevEndpoint",
+                "glue:CreateSession",
+            ],
+        ),
+        "lambda.amazonaws.com" => (
+            "lambda.amazonaws.com",
+            &[
+                "lambda:CreateFunction",
+                "lambda:UpdateFunctionConfiguration",
+            ],
+        ),
+        "pods.eks.amazonaws.com" => (
+            "pods.eks.amazonaws.com",
+            &[
+                "eks:CreatePodIdentityAssociation",
+                "eks:UpdatePodIdentityAssociation",
+            ],
+        ),
+        "sagemaker.amazonaws.com" => (
+            "sagemaker.amazonaws.com",
+            &[
+                "sagemaker:CreateNotebookInstance",
+                "sagemaker:UpdateNotebookInstance",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:CreateHyperParameterTuningJob",
+                "sagemaker:CreateModel",
+                "sagemaker:CreateDomain",
+                "sagemaker:CreateUserProfile",
+            ],
+        ),
+        "scheduler.amazonaws.com" => (
+            "scheduler.amazonaws.com",
+            &["scheduler:CreateSchedule", "scheduler:UpdateSchedule"],
+        ),
+        "ssm.amazonaws.com" => ("ssm.amazonaws.com", &["ssm:StartAutomationExecution"]),
+        "states.amazonaws.com" => (
+            "states.amazonaws.com",
+            &["states:CreateStateMachine", "states:UpdateStateMachine"],
+        ),
+        "tasks.apprunner.amazonaws.com" => (
+            "tasks.apprunner.amazonaws.com",
+            &["apprunner:CreateService", "apprunner:UpdateService"],
+        ),
         _ => return None,
     })
 }
@@ -441,7 +502,10 @@ impl Account {
             let (target_how, target_steps) = match &standing[j] {
                 Standing::Admin(r) | Standing::Maybe(r) => (r.how.clone(), r.steps.clone()),
                 Standing::Unknown(e) => (
-                    format!("whose policies could not be read ({})", e.message),
+                    format!(
+                        "may be an administrator: its policies could not be read ({})",
+                        e.message
+                    ),
                     vec![],
                 ),
                 Standing::Not => unreachable!(),
@@ -521,8 +585,10 @@ impl Account {
         };
         let mut out = Vec::new();
         for service in services {
+            let Some((passed_to, launch)) = launch_actions(&service) else {
+                continue;
+            };
             // Passing alone runs nothing: the caller must also be able to start code there.
-            let launch = launch_actions(&service).unwrap_or_default();
             let Some(start) = launch.iter().find(|a| iam_eval::may_allow_action(stmts, a)) else {
                 continue;
             };
@@ -531,7 +597,7 @@ impl Account {
                 stmts,
                 "iam:PassRole",
                 &role.arn,
-                &[("iam:PassedToService", &service)],
+                &[("iam:PassedToService", passed_to)],
             );
             out.push((
                 d,
@@ -564,7 +630,7 @@ impl Account {
         }
         // A Deny with a condition in the identity policies leaves even a direct trust open.
         let ident_deny_open =
-            ident == Decision::Conditional && g.as_ref().is_some_and(|g| !g.statement.allow);
+            iam_eval::conditional_deny(stmts, "sts:AssumeRole", &role.arn, &[]).is_some();
         let trust = match &self.trusts[j] {
             Some(Ok(t)) => t,
             Some(Err(e)) => {

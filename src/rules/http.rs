@@ -299,7 +299,11 @@ impl Rule for HttpNotRedirectingToHttps {
             let want_path = absolute(&want_root, &p.path).unwrap_or_default();
             let rc = probe(&probes.http, &root, PROBE_HTTP);
             let pc = probe(&probes.http, &below, PROBE_HTTP);
-            if rc.as_ref().is_ok_and(|c| c.name_not_found) && !required {
+            // Either chain answering "no such name" says the host is not in DNS.
+            let not_in_dns = [&rc, &pc]
+                .iter()
+                .any(|c| c.as_ref().is_ok_and(|c| c.name_not_found));
+            if not_in_dns && !required {
                 cx.skip(r, format!("{host} is optional and not in DNS: not used."));
                 continue;
             }

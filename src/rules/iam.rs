@@ -314,6 +314,7 @@ pub fn effective(iam: &Iam, who: &Who) -> Result<Option<Effective>, CollectError
             attached.extend(g.attached.iter().map(|p| p.arn.clone()));
         }
     }
+    iam_eval::bind_variables(&mut stmts, who.kind, &who.name);
     Ok(Some(Effective {
         statements: stmts,
         attached,
@@ -1191,9 +1192,9 @@ impl Rule for EcrPushMisassigned {
                 serde_json::json!({ "may_push": steps, "allowed_admin_role": admin }),
                 Some("no ecr:PutImage, InitiateLayerUpload, UploadLayerPart or CompleteLayerUpload on the repositories".into()),
             )];
-            if !can.is_empty() && admin {
+            if admin {
                 let msg = format!(
-                    "The {} may push images, as an administrator role admin-roles allows.",
+                    "The {} can administer the account, as admin-roles allows, and so may push images.",
                     pr.label()
                 );
                 cx.pass(r, msg, ev);
@@ -1204,7 +1205,7 @@ impl Rule for EcrPushMisassigned {
                     by_route(&can)
                 );
                 cx.fail(r, msg, ev);
-            } else if unsure && !admin {
+            } else if unsure {
                 let msg = format!(
                     "Could not decide whether the {} may push images: a matching statement has a condition.",
                     pr.label()
@@ -1632,6 +1633,60 @@ mod tests {
             let d = f.iter().find(|f| f.resource.id == "deployer").unwrap();
             assert_eq!(d.status, want, "{service}: {}", d.message);
         }
+        // AWS's "manage your own credentials" policy: ${aws:username} is the user's own
+        // name, so it cannot create keys for the administrator user: pass, not error. On a
+        // role the variable has no value and matches nothing.
+        let self_manage = serde_json::json!({"Statement": {"Effect": "Allow",
+            "Action": ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"],
+            "Resource": "arn:aws:iam::*:user/${aws:username}"}});
+        let mut s2 = s.clone();
+        value(&mut s2.iam.users).extend([user("bob", &[], &[], self_manage.clone())]);
+        value(&mut s2.iam.roles).extend([role(
+            "selfish",
+            trust("ec2.amazonaws.com"),
+            &[],
+            self_manage,
+        )]);
+        let f = run(rule, "", &s2);
+        for who in ["bob", "selfish"] {
+            let b = f.iter().find(|f| f.resource.id == who).unwrap();
+            assert_eq!(b.status, Pass, "{who}: {}", b.message);
+        }
+        // ... but a policy variable it cannot bind leaves the route open: error.
+        let mut s2 = s.clone();
+        value(&mut s2.iam.users).extend([user("tagged", &[], &[], serde_json::json!({"Statement": {"Effect": "Allow",
+            "Action": "iam:CreateAccessKey", "Resource": "arn:aws:iam::*:user/${aws:PrincipalTag/team}-svc"}}))]);
+        let f = run(rule, "", &s2);
+        assert_eq!(
+            f.iter().find(|f| f.resource.id == "tagged").unwrap().status,
+            Pass,
+            "no user matches the widened pattern"
+        );
+        value(&mut s2.iam.users).extend([user("tagged2", &[], &[], serde_json::json!({"Statement": {"Effect": "Allow",
+            "Action": "iam:CreateAccessKey", "Resource": "arn:aws:iam::*:user/${aws:PrincipalTag/team}"}}))]);
+        let f = run(rule, "", &s2);
+        assert_eq!(
+            f.iter()
+                .find(|f| f.resource.id == "tagged2")
+                .unwrap()
+                .status,
+            Error
+        );
+        // A Deny with a condition, and a trust that names the principal: open, not a pass
+        // or a fail, whether or not its own policies also allow the call.
+        let mut s2 = s.clone();
+        let mfa = serde_json::json!({"Statement": {"Effect": "Deny", "NotAction": "iam:ListMFADevices", "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}});
+        value(&mut s2.iam.users).extend([user("alice", &[], &[], mfa)]);
+        value(&mut s2.iam.roles).get_mut("ops-admin").unwrap().trust = present(
+            serde_json::json!({"Statement": {
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "sts:AssumeRole"}}),
+        );
+        let f = run(rule, "", &s2);
+        assert_eq!(
+            f.iter().find(|f| f.resource.id == "alice").unwrap().status,
+            Error
+        );
         // NotAction: everything but IAM is still any action on any resource.
         let s = with_iam(|iam| {
             set_inline(

@@ -1247,8 +1247,15 @@ impl Rule for ServedCertificateNotFromListener {
                 cx.pass(r, msg, ev);
             } else if let Some(e) = &unknown {
                 cx.error_on(r, "the listener's certificates to compare with", e);
-            } else if albs.is_empty() {
-                let msg = format!("{host} serves a certificate (serial {}), but there is no internet-facing ALB in the scanned regions.", c.serial);
+            } else if !albs
+                .iter()
+                .any(|(_, lb)| crate::glob::matches(&p.load_balancer, &lb.name))
+            {
+                let msg = if albs.is_empty() {
+                    format!("{host} serves a certificate (serial {}), but there is no internet-facing ALB in the scanned regions.", c.serial)
+                } else {
+                    format!("{host} serves a certificate (serial {}), but no internet-facing ALB matches load-balancer {:?}.", c.serial, p.load_balancer)
+                };
                 cx.fail(r, msg, ev);
             } else {
                 let msg = format!(
