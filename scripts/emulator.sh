@@ -29,6 +29,27 @@ ensure_venv() {
   fi
 }
 
+# GitHub's SARIF ingestion rules, as Microsoft's SARIF Multitool checks them (`validate
+# --rule-kind "Gh;Ghas"`), pinned, from the npm registry; exports INFRAVERIFY_SARIF_MULTITOOL.
+SARIF_MULTITOOL_VERSION=5.7.0
+ensure_sarif_multitool() {
+  local dir="$cache/sarif-multitool-$SARIF_MULTITOOL_VERSION"
+  local bin="$dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+  if [ ! -f "$dir/.complete" ]; then
+    log "installing @microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+      "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" >&2
+    # npm does not run the package's install script that marks the binary executable.
+    chmod u+x "$bin"
+    touch "$dir/.complete"
+  fi
+  export INFRAVERIFY_SARIF_MULTITOOL="$bin"
+  # A self-contained .NET program: no ICU needed for what it does.
+  export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+}
+
 # moto on a free loopback port; exactly that process is stopped on exit.
 start_moto() {
   port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

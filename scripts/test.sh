@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 # 1. The emulator and the report validators.
 ensure_venv
+ensure_sarif_multitool
 
 # 2. Build the tests before starting the emulator, so it does not idle through a build.
 log "building tests"

@@ -13,7 +13,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    Sarif, Suppression, Tool, ToolComponent,
+    RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::Report;
@@ -67,15 +67,75 @@ fn text(s: impl Into<String>) -> Message {
     Message::builder().text(s.into()).build()
 }
 
-/// A stable fingerprint of a finding's identity (FNV-1a over rule and resource).
-fn fingerprint(f: &Finding) -> String {
-    let (rule, resource) = f.identity();
+/// FNV-1a over the parts, joined by zero bytes.
+fn fnv(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in rule.bytes().chain([0u8]).chain(resource.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    for (i, p) in parts.iter().enumerate() {
+        let sep = (i > 0).then_some(0u8);
+        for b in sep.into_iter().chain(p.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
     }
     format!("{h:016x}")
+}
+
+/// A stable fingerprint of a finding's identity (rule and resource).
+fn fingerprint(f: &Finding) -> String {
+    let (rule, resource) = f.identity();
+    fnv(&[&rule, &resource])
+}
+
+/// What GitHub code scanning tells alerts apart by, since every result's physical location
+/// is the policy line of its rule: the rule, the account, the region and the resource (its
+/// ARN, or its kind and id), so each resource failing a rule is an alert of its own.
+fn location_hash(f: &Finding) -> String {
+    let (rule, resource) = f.identity();
+    let r = &f.resource;
+    fnv(&[
+        &rule,
+        r.account.as_deref().unwrap_or("-"),
+        r.region.as_deref().unwrap_or("-"),
+        &resource,
+    ])
+}
+
+/// GitHub shows at most 1,024 characters of a rule's full description: whole paragraphs of
+/// `text` while they fit, else the first cut at a sentence (or word) end, marked `…`.
+fn brief(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        let sep = if out.is_empty() { 0 } else { 2 };
+        if out.chars().count() + sep + para.chars().count() > max {
+            break;
+        }
+        if sep > 0 {
+            out.push_str("\n\n");
+        }
+        out.push_str(para);
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    let cut: String = text.trim().chars().take(max - 1).collect();
+    let end = cut
+        .rfind(". ")
+        .map(|i| i + 1)
+        .or_else(|| cut.rfind(' '))
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end())
+}
+
+/// A rule's `name`, which SARIF wants distinct from its id: `AdminAccessNotAllowed`.
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn descriptor(id: &str, severity: Severity) -> ReportingDescriptor {
@@ -89,14 +149,14 @@ fn descriptor(id: &str, severity: Severity) -> ReportingDescriptor {
             let checks = doc_section(m.doc, "What it checks").trim().to_string();
             ReportingDescriptor::builder()
                 .id(m.id)
-                .name(m.id)
+                .name(pascal(m.id))
                 .short_description(MultiformatMessageString::builder().text(m.title).build())
                 .full_description(
                     MultiformatMessageString::builder()
                         .text(if checks.is_empty() {
                             m.title.to_string()
                         } else {
-                            checks
+                            brief(&checks, 1024)
                         })
                         .build(),
                 )
@@ -192,10 +252,10 @@ pub fn render(report: &Report) -> String {
                         f.message, f.remediation
                     )))
                     .locations(vec![location(f)])
-                    .partial_fingerprints(BTreeMap::from([(
-                        "infraverify/v1".to_string(),
-                        fingerprint(f),
-                    )]))
+                    .partial_fingerprints(BTreeMap::from([
+                        ("infraverify/v1".to_string(), fingerprint(f)),
+                        ("primaryLocationLineHash".to_string(), location_hash(f)),
+                    ]))
                     .properties(props([
                         ("controls", serde_json::json!(f.controls)),
                         ("severity", serde_json::json!(f.severity)),
@@ -249,8 +309,31 @@ pub fn render(report: &Report) -> String {
         .semantic_version(report.tool.version.clone())
         .rules(descriptors)
         .build();
+    // GitHub keeps one analysis per category (all of `id` up to its last slash): one per
+    // account set and regions, so shards and accounts do not replace each other's alerts.
+    let accounts = if report.run.accounts.is_empty() {
+        report
+            .run
+            .account
+            .clone()
+            .unwrap_or_else(|| "unknown-account".into())
+    } else {
+        report.run.accounts.join("+")
+    };
+    let automation = RunAutomationDetails::builder()
+        .id(format!(
+            "infraverify/{accounts}/{}/{}",
+            if report.run.regions.is_empty() {
+                "no-region".to_string()
+            } else {
+                report.run.regions.join("+")
+            },
+            report.run.started_at
+        ))
+        .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
+        .automation_details(automation)
         .invocations(vec![invocation])
         .results(results)
         .properties(props([
@@ -329,5 +412,72 @@ mod tests {
         f.resource.id = "other".into();
         f.resource.arn = None;
         assert_ne!(a, fingerprint(&f));
+        // GitHub's own key: one per rule, account, region and resource.
+        let g = report.findings[0].clone();
+        let mut h = g.clone();
+        h.message = "different words".into();
+        assert_eq!(location_hash(&g), location_hash(&h));
+        for change in [
+            |f: &mut Finding| f.resource.account = Some("210987654321".into()),
+            |f: &mut Finding| f.resource.region = Some("us-east-1".into()),
+            |f: &mut Finding| f.resource.arn = Some("arn:aws:ec2:eu-central-1:1:x/other".into()),
+            |f: &mut Finding| f.rule = "another-rule".into(),
+        ] {
+            let mut h = g.clone();
+            change(&mut h);
+            assert_ne!(location_hash(&g), location_hash(&h));
+        }
+    }
+
+    #[test]
+    fn what_github_reads_keeps_its_limits() {
+        let report = super::super::tests::sample_report();
+        let v: serde_json::Value = serde_json::from_str(&render(&report)).unwrap();
+        let run = &v["runs"][0];
+        for r in run["results"].as_array().unwrap() {
+            assert_eq!(
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .len(),
+                16
+            );
+        }
+        let id = run["automationDetails"]["id"].as_str().unwrap();
+        let category = &id[..id.rfind('/').unwrap()];
+        assert_eq!(
+            category,
+            format!(
+                "infraverify/{}/{}",
+                report.run.account.clone().unwrap(),
+                report.run.regions.join("+")
+            )
+        );
+        // Every rule, not only the sample's: a full description GitHub shows whole, a name
+        // apart from the id, and the whole page as help.
+        for rule in crate::rules::RULES {
+            let d = descriptor(rule.meta().id, rule.meta().severity);
+            let full = d.full_description.unwrap().text;
+            assert!(
+                full.chars().count() <= 1024,
+                "{}: {} characters",
+                rule.meta().id,
+                full.chars().count()
+            );
+            assert!(
+                full.starts_with("Default scope: "),
+                "{}: {full}",
+                rule.meta().id
+            );
+            assert_ne!(d.name.as_deref(), Some(rule.meta().id));
+            assert!(d
+                .help
+                .unwrap()
+                .markdown
+                .unwrap()
+                .contains("## What it checks"));
+        }
+        assert_eq!(brief("One. Two three.", 10), "One.…");
+        assert_eq!(brief("a\n\nb", 1024), "a\n\nb");
     }
 }

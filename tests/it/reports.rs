@@ -122,6 +122,67 @@ fn validate(dir: &Path) {
         n("fail") + n("waived"),
         "{sarif}"
     );
+    github_accepts(&dir.join("report.sarif"));
+}
+
+/// GitHub code scanning's ingestion rules, as the SARIF Multitool checks them: no error.
+fn github_accepts(sarif: &Path) {
+    let errors = github_errors(sarif);
+    assert!(
+        errors.is_empty(),
+        "GitHub would refuse {}: {errors:#?}",
+        sarif.display()
+    );
+}
+
+#[test]
+fn the_github_check_refuses_what_github_refuses() {
+    // The example's SARIF with its results' locations removed: GitHub needs one each.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = read_json(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden/example/report.sarif")
+            .as_path(),
+    );
+    for r in v["runs"][0]["results"].as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("locations");
+    }
+    let bad = dir.path().join("bad.sarif");
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let errors = github_errors(&bad);
+    assert!(errors.iter().any(|e| e.starts_with("\"GH")), "{errors:#?}");
+    github_accepts(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/example/report.sarif"),
+    );
+}
+
+/// The error-level results of the SARIF Multitool's GitHub and SARIF rules on `sarif`.
+fn github_errors(sarif: &Path) -> Vec<String> {
+    let tool = std::env::var_os("INFRAVERIFY_SARIF_MULTITOOL").unwrap_or_else(|| {
+        panic!("INFRAVERIFY_SARIF_MULTITOOL is not set: run the suite with scripts/test.sh")
+    });
+    let out_dir = tempfile::tempdir().unwrap();
+    let log = out_dir.path().join("validation.sarif");
+    let out = Command::new(tool)
+        .args(["validate", "--rule-kind", "Gh;Ghas;Sarif", "-o"])
+        .arg(&log)
+        .arg(sarif)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && log.exists(),
+        "sarif-multitool failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = read_json(&log);
+    v["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["level"] == "error")
+        .map(|r| format!("{}: {}", r["ruleId"], r["message"]))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
