@@ -5,7 +5,9 @@
 //! `junit-10.xsd` (which allows properties on suites only).
 //!
 //! Written by hand: the junit-report crate cannot emit suite properties, a `skipped`
-//! count or root counts, and stamps the current time, which would break reproducibility.
+//! count or root counts, and stamps the current time, which would break reproducibility;
+//! quick-junit (0.7) writes a `skipped` count on the root `<testsuites>`, which the
+//! Jenkins `junit-10.xsd` refuses, and older versions no `skipped` count on suites.
 
 use std::fmt::Write;
 
@@ -86,6 +88,28 @@ impl Counts {
     }
 }
 
+/// A test case's name, unique with its classname across the whole report: consumers key
+/// cases by both (GitLab drops a repeat), and one report can span accounts and regions, so
+/// the name carries the resource, its region and its account (`lc-exec in eu-central-1,
+/// account 111111111111`); a repeat that remains gets a number.
+fn unique_name(
+    seen: &mut std::collections::BTreeSet<(String, String)>,
+    classname: &str,
+    f: &Finding,
+) -> String {
+    let base = match &f.resource.account {
+        Some(a) => format!("{}, account {a}", f.where_()),
+        None => f.where_(),
+    };
+    let mut name = base.clone();
+    let mut n = 1;
+    while !seen.insert((classname.to_string(), name.clone())) {
+        n += 1;
+        name = format!("{base} ({n})");
+    }
+    name
+}
+
 pub fn render(report: &Report) -> String {
     let mut sections: Vec<Option<Section>> = report.findings.iter().map(section).collect();
     sections.sort();
@@ -101,6 +125,7 @@ pub fn render(report: &Report) -> String {
         "<testsuites name=\"infraverify\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"0\">",
         total.tests, total.failures, total.errors
     );
+    let mut seen = std::collections::BTreeSet::new();
     for (i, sec) in sections.iter().enumerate() {
         let findings: Vec<&Finding> = report
             .findings
@@ -157,10 +182,11 @@ pub fn render(report: &Report) -> String {
         out.push_str("    </properties>\n");
         for f in findings {
             let classname = format!("{}.{}", f.controls.join("+"), f.rule);
+            let name = unique_name(&mut seen, &classname, f);
             let _ = write!(
                 out,
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
-                escape(&f.where_()),
+                escape(&name),
                 escape(&classname)
             );
             match f.status {
@@ -220,6 +246,45 @@ mod tests {
     fn escapes_markup_quotes_and_control_characters() {
         assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
         assert_eq!(escape("x\u{1}y\nz"), "x\u{FFFD}y&#10;z");
+    }
+
+    #[test]
+    fn case_names_stay_unique_across_accounts_and_regions() {
+        let mut report = super::super::tests::sample_report();
+        // The same findings from a second account, and one finding twice over.
+        let twin: Vec<Finding> = report
+            .findings
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.resource.account = Some("210987654321".into());
+                f
+            })
+            .collect();
+        report.findings.extend(twin);
+        let again = report.findings[0].clone();
+        report.findings.push(again);
+        let xml = render(&report);
+        let mut keys = std::collections::BTreeSet::new();
+        for line in xml
+            .lines()
+            .filter(|l| l.trim_start().starts_with("<testcase "))
+        {
+            let attr = |k: &str| {
+                let t = line.split(&format!("{k}=\"")).nth(1).unwrap();
+                t[..t.find('"').unwrap()].to_string()
+            };
+            assert!(
+                !attr("name").is_empty() && !attr("classname").is_empty(),
+                "{line}"
+            );
+            assert!(
+                keys.insert((attr("classname"), attr("name"))),
+                "repeated: {line}"
+            );
+        }
+        assert_eq!(keys.len(), report.findings.len());
+        assert!(xml.contains(", account 210987654321\""), "{xml}");
     }
 
     #[test]

@@ -180,6 +180,8 @@ async fn accounts_through_roles_shards_and_merge() {
         "all".into(),
         "--save-snapshot".into(),
         "snap.json".into(),
+        "--format".into(),
+        "junit".into(),
     ]))
     .await
     .unwrap();
@@ -195,6 +197,32 @@ async fn accounts_through_roles_shards_and_merge() {
         report["run"]["accounts"],
         serde_json::json!(["111111111111", "222222222222", "333333333333"])
     );
+    // One JUnit test case per finding, each (classname, name) once, naming its account:
+    // consumers that key cases by both (GitLab) keep every account's.
+    let junit = std::fs::read_to_string(dir.path().join("all/report.junit.xml")).unwrap();
+    let cases: Vec<&str> = junit
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<testcase "))
+        .collect();
+    let keys: std::collections::BTreeSet<(String, String)> = cases
+        .iter()
+        .map(|l| {
+            let attr = |k: &str| {
+                let t = l.split(&format!("{k}=\"")).nth(1).unwrap();
+                t[..t.find('"').unwrap()].to_string()
+            };
+            (attr("classname"), attr("name"))
+        })
+        .collect();
+    assert_eq!(cases.len(), report["findings"].as_array().unwrap().len());
+    assert_eq!(keys.len(), cases.len(), "{junit}");
+    for acct in ["111111111111", "222222222222", "333333333333"] {
+        assert!(
+            keys.iter()
+                .any(|(_, n)| n.ends_with(&format!("account {acct}"))),
+            "{junit}"
+        );
+    }
     let verdicts = admin_port_verdicts(&report);
     assert!(
         verdicts.contains(&("111111111111".into(), a.clone(), "fail".into())),
