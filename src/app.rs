@@ -57,6 +57,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Evaluate(args) => evaluate(args),
+        Command::Evidence {
+            snapshot,
+            policy,
+            key,
+            out,
+        } => crate::evidence::write(&snapshot, policy_sources(&policy.policies)?, &key, &out),
+        Command::VerifyEvidence { dir, public_key } => crate::evidence::verify(&dir, &public_key),
         Command::Handoff(args) => handoff(args),
         Command::Diff { old, new, format } => {
             let old = Report::load(&old).map_err(anyhow::Error::msg)?;
@@ -154,17 +161,20 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The policy files' texts (the embedded default when none is given).
+pub fn policy_sources(files: &[String]) -> Result<Vec<PolicySource>> {
+    if files.is_empty() {
+        return Ok(vec![PolicySource::embedded_default()]);
+    }
+    files
+        .iter()
+        .map(|f| PolicySource::read(f).with_context(|| format!("cannot read policy file {f}")))
+        .collect()
+}
+
 /// Reads and validates the policy files (the embedded default when none is given).
 pub fn load_policy(files: &[String]) -> Result<Policy> {
-    let sources = if files.is_empty() {
-        vec![PolicySource::embedded_default()]
-    } else {
-        files
-            .iter()
-            .map(|f| PolicySource::read(f).with_context(|| format!("cannot read policy file {f}")))
-            .collect::<Result<Vec<_>>>()?
-    };
-    policy::load(&sources).map_err(anyhow::Error::new)
+    policy::load(&policy_sources(files)?).map_err(anyhow::Error::new)
 }
 
 /// Reads and checks the probe options before anything is collected: a bad

@@ -76,6 +76,34 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: String,
     },
+    /// Write a signed evidence bundle from a snapshot: the snapshot, the policies, every
+    /// report, a manifest of SHA-256 digests, and an in-toto statement of them in a DSSE
+    /// envelope signed with an Ed25519 key. Exit 0 when written.
+    Evidence {
+        /// A snapshot written by `collect` or `scan --save-snapshot`.
+        #[arg(value_name = "SNAPSHOT")]
+        snapshot: String,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The signing key: an Ed25519 private key, PKCS#8 PEM (`openssl genpkey -algorithm
+        /// ed25519`).
+        #[arg(long, value_name = "FILE")]
+        key: String,
+        /// The bundle's directory (must not exist, or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: String,
+    },
+    /// Check an evidence bundle: the signature, every file's digest, nothing unsigned, and
+    /// the reports reproduced byte for byte from its snapshot. Exit 0 if it holds, 2 naming
+    /// the first file that does not.
+    VerifyEvidence {
+        /// The bundle's directory.
+        #[arg(value_name = "DIR")]
+        dir: String,
+        /// The public key, PEM (`openssl pkey -in key.pem -pubout`).
+        #[arg(long = "pub", value_name = "FILE")]
+        public_key: String,
+    },
     /// Validate policy files; exit 0 if valid, 2 with located errors if not.
     CheckPolicy {
         /// The policy files (TOML).

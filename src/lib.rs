@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod cli;
 pub mod collect;
 pub mod engine;
+pub mod evidence;
 pub mod finding;
 pub mod glob;
 pub mod iam_eval;

@@ -7,6 +7,7 @@
 mod cli;
 mod edge;
 mod emulator;
+mod evidence;
 mod example;
 mod faults;
 mod fleet;

@@ -1,0 +1,194 @@
+//! Evidence bundles end to end: written from the example snapshot with a fresh Ed25519 key,
+//! verified with its public key, and refused, naming the file, after any one byte of any
+//! bundled file changes, an unsigned file is added, or another key is used.
+
+use std::path::Path;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use infraverify::evidence::{pem, public_key_pem, unbase64, ENVELOPE, MANIFEST, PREDICATE_TYPE};
+
+use crate::support::{infraverify, read_json, stderr, stdout};
+
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/lifetimecircle/snapshot.json"
+);
+
+/// A fresh key pair as PEM files `NAME.pem` (PKCS#8) and `NAME.pub.pem` in `dir`.
+fn keys(dir: &Path, name: &str) {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.pem")),
+        pem("PRIVATE KEY", pkcs8.as_ref()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.pub.pem")),
+        public_key_pem(pair.public_key().as_ref()),
+    )
+    .unwrap();
+}
+
+fn verify(dir: &Path, bundle: &str, key: &str) -> std::process::Output {
+    infraverify(dir)
+        .args(["verify-evidence", bundle, "--pub", key])
+        .output()
+        .unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(
+                files(&p)
+                    .into_iter()
+                    .map(|f| format!("{}/{f}", p.file_name().unwrap().to_string_lossy())),
+            );
+        } else {
+            out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    out
+}
+
+fn copy(from: &Path, to: &Path) {
+    for f in files(from) {
+        let target = to.join(&f);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&f), target).unwrap();
+    }
+}
+
+#[test]
+fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    keys(dir.path(), "key");
+    keys(dir.path(), "other");
+    let out = infraverify(dir.path())
+        .args(["evidence", EXAMPLE, "--key", "key.pem", "--out", "bundle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bundle = dir.path().join("bundle");
+    assert_eq!(
+        files(&bundle),
+        [
+            ENVELOPE,
+            MANIFEST,
+            "policies/0-lifetimecircle.toml",
+            "reports/report.json",
+            "reports/report.junit.xml",
+            "reports/report.md",
+            "reports/report.sarif",
+            "snapshot.json",
+        ]
+    );
+    // The statement: every other file a subject, and the verdict per control.
+    let envelope = read_json(&bundle.join(ENVELOPE));
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    let payload = infraverify_payload(&envelope);
+    assert_eq!(payload["predicateType"], PREDICATE_TYPE);
+    assert_eq!(payload["subject"].as_array().unwrap().len(), 7);
+    assert_eq!(payload["predicate"]["verdicts"]["IAM-4"], "fail");
+    assert_eq!(payload["predicate"]["verdicts"]["RDS-3"], "pass");
+    assert_eq!(payload["predicate"]["account"], "123456789012");
+    // The reports are the ones `evaluate` writes for the same snapshot and policy.
+    let eval = infraverify(dir.path())
+        .args(["evaluate", EXAMPLE, "--format", "json", "--out-dir", "eval"])
+        .output()
+        .unwrap();
+    assert_eq!(eval.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read(dir.path().join("eval/report.json")).unwrap(),
+        std::fs::read(bundle.join("reports/report.json")).unwrap()
+    );
+
+    let ok = verify(dir.path(), "bundle", "key.pub.pem");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("verified: 7 files"), "{}", stdout(&ok));
+    // Another key: refused, naming the envelope.
+    let other = verify(dir.path(), "bundle", "other.pub.pem");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(stderr(&other).contains(ENVELOPE), "{}", stderr(&other));
+
+    // One byte changed, in each file in turn (a digest, a policy, the signature): exit 2,
+    // the file named.
+    for (i, f) in files(&bundle).iter().enumerate() {
+        let copy_dir = dir.path().join(format!("t{i}"));
+        copy(&bundle, &copy_dir);
+        let path = copy_dir.join(f);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // The signature's middle for the envelope, the middle for any other file.
+        let at = if f == ENVELOPE {
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            text.find("\"sig\": \"").unwrap() + 20
+        } else {
+            bytes.len() / 2
+        };
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        std::fs::write(&path, bytes).unwrap();
+        let out = verify(dir.path(), &format!("t{i}"), "key.pub.pem");
+        assert_eq!(out.status.code(), Some(2), "{f}: {}", stdout(&out));
+        assert!(stderr(&out).contains(f.as_str()), "{f}: {}", stderr(&out));
+    }
+    // A file the statement does not sign.
+    let extra = dir.path().join("extra");
+    copy(&bundle, &extra);
+    std::fs::write(extra.join("reports/notes.txt"), "added later").unwrap();
+    let out = verify(dir.path(), "extra", "key.pub.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("reports/notes.txt: in the bundle but not in the signed statement"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn infraverify_payload(envelope: &serde_json::Value) -> serde_json::Value {
+    let bytes = unbase64(envelope["payload"].as_str().unwrap()).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn bad_keys_and_a_used_directory_are_invalid_input_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    keys(dir.path(), "key");
+    std::fs::write(dir.path().join("not-a-key.pem"), "hello").unwrap();
+    let out = infraverify(dir.path())
+        .args(["evidence", EXAMPLE, "--key", "not-a-key.pem", "--out", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--key not-a-key.pem is not a PEM \"PRIVATE KEY\" block"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("b").exists());
+    std::fs::create_dir(dir.path().join("used")).unwrap();
+    std::fs::write(dir.path().join("used/keep.txt"), "mine").unwrap();
+    let out = infraverify(dir.path())
+        .args(["evidence", EXAMPLE, "--key", "key.pem", "--out", "used"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--out used exists and is not an empty directory"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(files(&dir.path().join("used")), ["keep.txt"]);
+    // A private key given as the public one.
+    let out = verify(dir.path(), "used", "key.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not a PEM \"PUBLIC KEY\" block"),
+        "{}",
+        stderr(&out)
+    );
+}
