@@ -34,13 +34,28 @@ const ED25519_SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
 
-/// What the manifest records beside the digests: where each policy came from, so the
-/// re-evaluation names them as the original did.
+/// What the manifest records beside the digests: where each policy came from, in the order
+/// given, so the re-evaluation reads them as the original did.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub files: BTreeMap<String, String>,
-    /// Bundled policy file → the name it was read under.
-    pub policies: BTreeMap<String, String>,
+    pub policies: Vec<BundledPolicy>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BundledPolicy {
+    /// Where it is in the bundle.
+    pub file: String,
+    /// The name it was read under (it appears in the reports).
+    pub name: String,
+}
+
+/// Everything a bundle holds but its envelope, built from its inputs: what `write` signs
+/// and what `verify` must find.
+struct Contents {
+    /// (path in the bundle, bytes), the manifest last.
+    files: Vec<(String, Vec<u8>)>,
+    statement: serde_json::Value,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,6 +68,8 @@ struct Envelope {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Signature {
+    /// Optional in DSSE; ours is the SHA-256 of the public key.
+    #[serde(default)]
     keyid: String,
     sig: String,
 }
@@ -88,29 +105,37 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Standard base64 decoded; `None` for anything else.
+/// Standard (or URL-safe) base64 with padding, decoded; `None` for anything else, padding
+/// other than at the end or unused bits that are not zero included. Line breaks, as PEM
+/// has them, are allowed.
 pub fn unbase64(s: &str) -> Option<Vec<u8>> {
-    let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let clean: Vec<u8> = s.bytes().filter(|b| *b != b'\n' && *b != b'\r').collect();
     if !clean.len().is_multiple_of(4) {
         return None;
     }
-    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
-    for chunk in clean.chunks(4) {
+    let groups = clean.len() / 4;
+    let mut out = Vec::with_capacity(groups * 3);
+    for (g, chunk) in clean.chunks(4).enumerate() {
+        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 || (pad > 0 && g + 1 != groups) {
+            return None;
+        }
         let mut n = 0u32;
-        let mut pad = 0;
-        for &c in chunk {
+        for &c in &chunk[..4 - pad] {
             let v = match c {
-                b'=' => {
-                    pad += 1;
-                    0
-                }
-                _ if pad > 0 => return None,
+                b'-' => 62,
+                b'_' => 63,
                 _ => B64.iter().position(|&x| x == c)? as u32,
             };
             n = (n << 6) | v;
         }
+        n <<= 6 * pad;
+        // The bits padding leaves unused must be zero: one text, one value.
+        if (pad == 1 && n & 0xff != 0) || (pad == 2 && n & 0xffff != 0) {
+            return None;
+        }
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad.min(2)]);
+        out.extend_from_slice(&bytes[..3 - pad]);
     }
     Some(out)
 }
@@ -204,6 +229,76 @@ fn reports(
     Ok((report, files))
 }
 
+/// The bundle's contents from the snapshot's bytes and the policies: the files, the
+/// manifest, and the statement that signs them.
+fn build(snapshot: &[u8], sources: &[PolicySource]) -> Result<Contents> {
+    let text = std::str::from_utf8(snapshot).map_err(|_| anyhow!("{SNAPSHOT}: not UTF-8"))?;
+    let snap = Snapshot::from_json(SNAPSHOT, text)?;
+    let (report, report_files) = reports(sources, &snap)?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![(SNAPSHOT.to_string(), snapshot.to_vec())];
+    let mut policies = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        let base: String = Path::new(&s.name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = format!("policies/{i:03}-{}", base.trim_start_matches('.'));
+        policies.push(BundledPolicy {
+            file: file.clone(),
+            name: s.name.clone(),
+        });
+        files.push((file, s.text.clone().into_bytes()));
+    }
+    files.extend(report_files.into_iter().map(|(n, t)| (n, t.into_bytes())));
+    let manifest = Manifest {
+        files: files
+            .iter()
+            .map(|(n, b)| (n.clone(), sha256_hex(b)))
+            .collect(),
+        policies,
+    };
+    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    manifest_bytes.push(b'\n');
+    files.push((MANIFEST.to_string(), manifest_bytes));
+    let policy_digest = sha256_hex(
+        sources
+            .iter()
+            .flat_map(|s| [s.name.as_bytes(), b"\0", s.text.as_bytes(), b"\0"])
+            .flatten()
+            .copied()
+            .collect::<Vec<u8>>()
+            .as_slice(),
+    );
+    let statement = serde_json::json!({
+        "_type": STATEMENT_TYPE,
+        "subject": files.iter().map(|(n, b)| serde_json::json!({
+            "name": n, "digest": {"sha256": sha256_hex(b)}
+        })).collect::<Vec<_>>(),
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "tool": {"name": report.tool.name, "version": report.tool.version},
+            "policy_digest": {"sha256": policy_digest},
+            "policies": sources.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            "run": {"started_at": report.run.started_at.to_string(), "finished_at": report.run.finished_at.to_string()},
+            "account": report.run.account,
+            "regions": report.run.regions,
+            "exit_code": report.exit_code,
+            "summary": report.summary,
+            "verdicts": verdicts(&report),
+        },
+    });
+    Ok(Contents { files, statement })
+}
+
 /// The worst verdict of each checklist control among the findings.
 fn verdicts(report: &Report) -> BTreeMap<String, String> {
     let rank = |s: Status| match s {
@@ -247,59 +342,10 @@ pub fn write(snapshot: &str, sources: Vec<PolicySource>, key: &str, out: &str) -
     }
     let snap_bytes =
         std::fs::read(snapshot).with_context(|| format!("cannot read snapshot {snapshot}"))?;
-    let snap = Snapshot::load(snapshot)?;
-    let (report, report_files) = reports(&sources, &snap)?;
-
-    let mut files: Vec<(String, Vec<u8>)> = vec![(SNAPSHOT.to_string(), snap_bytes)];
-    let mut policies = BTreeMap::new();
-    for (i, s) in sources.iter().enumerate() {
-        let base = Path::new(&s.name)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "policy.toml".into());
-        let name = format!("policies/{i}-{base}");
-        policies.insert(name.clone(), s.name.clone());
-        files.push((name, s.text.clone().into_bytes()));
-    }
-    files.extend(report_files.into_iter().map(|(n, t)| (n, t.into_bytes())));
-    let manifest = Manifest {
-        files: files
-            .iter()
-            .map(|(n, b)| (n.clone(), sha256_hex(b)))
-            .collect(),
-        policies,
-    };
-    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
-    manifest_bytes.push(b'\n');
-    files.push((MANIFEST.to_string(), manifest_bytes));
-
-    let policy_digest = sha256_hex(
-        sources
-            .iter()
-            .flat_map(|s| [s.name.as_bytes(), b"\0", s.text.as_bytes(), b"\0"])
-            .flatten()
-            .copied()
-            .collect::<Vec<u8>>()
-            .as_slice(),
-    );
-    let statement = serde_json::json!({
-        "_type": STATEMENT_TYPE,
-        "subject": files.iter().map(|(n, b)| serde_json::json!({
-            "name": n, "digest": {"sha256": sha256_hex(b)}
-        })).collect::<Vec<_>>(),
-        "predicateType": PREDICATE_TYPE,
-        "predicate": {
-            "tool": {"name": report.tool.name, "version": report.tool.version},
-            "policy_digest": {"sha256": policy_digest},
-            "policies": sources.iter().map(|s| &s.name).collect::<Vec<_>>(),
-            "run": {"started_at": report.run.started_at.to_string(), "finished_at": report.run.finished_at.to_string()},
-            "account": report.run.account,
-            "regions": report.run.regions,
-            "exit_code": report.exit_code,
-            "summary": report.summary,
-            "verdicts": verdicts(&report),
-        },
-    });
+    let Contents {
+        mut files,
+        statement,
+    } = build(&snap_bytes, &sources).with_context(|| format!("snapshot {snapshot}"))?;
     let payload = serde_json::to_vec(&statement)?;
     let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
     let envelope = Envelope {
@@ -314,20 +360,23 @@ pub fn write(snapshot: &str, sources: Vec<PolicySource>, key: &str, out: &str) -
     envelope_bytes.push(b'\n');
     files.push((ENVELOPE.to_string(), envelope_bytes));
 
-    // Everything into a sibling directory first, then one rename.
+    // Everything into a new sibling directory first (created here, never reused), then one
+    // rename.
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let staging = parent.join(format!(
-        ".{}.partial-{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
+    if !parent.is_dir() {
+        bail!(
+            "--out {}: {} is not a directory",
+            out.display(),
+            parent.display()
+        );
+    }
+    let staging = (0u32..)
+        .map(|n| parent.join(format!(".infraverify-evidence.{}.{n}", std::process::id())))
+        .find(|p| std::fs::create_dir(p).is_ok())
+        .expect("some staging name is free");
     let result = (|| -> Result<()> {
         for (name, bytes) in &files {
             let path = staging.join(name);
@@ -355,15 +404,31 @@ pub fn write(snapshot: &str, sources: Vec<PolicySource>, key: &str, out: &str) -
     Ok(0)
 }
 
+/// The most a bundled file may hold: a snapshot of a large account is tens of MiB.
+const MAX_FILE: u64 = 1 << 30;
+
 /// `infraverify verify-evidence`: the signature, every digest, nothing unsigned, and the
-/// reports reproduced byte for byte from the bundled snapshot and policies.
+/// whole bundle (reports, manifest, statement) rebuilt byte for byte from the bundled
+/// snapshot and policies.
 pub fn verify(dir: &str, public_key: &str) -> Result<u8> {
     let raw = read_public_key(public_key)?;
     let dir = Path::new(dir);
-    let read = |name: &str| -> Result<Vec<u8>> {
-        std::fs::read(dir.join(name)).with_context(|| format!("{name}: cannot be read"))
+    // Every file, read once: regular files only, nothing followed out of the bundle.
+    let mut bundle: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (name, path) in walk(dir)? {
+        let size = std::fs::symlink_metadata(&path)?.len();
+        if size > MAX_FILE {
+            bail!("{name}: larger than a bundle's file may be");
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("{name}: cannot be read"))?;
+        bundle.insert(name, bytes);
+    }
+    let file = |name: &str| {
+        bundle
+            .get(name)
+            .ok_or_else(|| anyhow!("{name}: missing from the bundle"))
     };
-    let envelope: Envelope = serde_json::from_slice(&read(ENVELOPE)?)
+    let envelope: Envelope = serde_json::from_slice(file(ENVELOPE)?)
         .map_err(|e| anyhow!("{ENVELOPE}: not a DSSE envelope: {e}"))?;
     let payload = unbase64(&envelope.payload)
         .ok_or_else(|| anyhow!("{ENVELOPE}: the payload is not base64"))?;
@@ -384,62 +449,53 @@ pub fn verify(dir: &str, public_key: &str) -> Result<u8> {
     if statement["_type"] != STATEMENT_TYPE || statement["predicateType"] != PREDICATE_TYPE {
         bail!("{ENVELOPE}: not an infraverify evidence statement");
     }
-    let mut signed_files: BTreeMap<String, String> = BTreeMap::new();
+    // Each subject's digest, then nothing in the bundle that the statement does not sign.
+    let mut signed_files = std::collections::BTreeSet::new();
     for s in statement["subject"].as_array().into_iter().flatten() {
         let (Some(name), Some(digest)) = (s["name"].as_str(), s["digest"]["sha256"].as_str())
         else {
             bail!("{ENVELOPE}: a subject without a name or a SHA-256 digest");
         };
-        if name.contains("..") || Path::new(name).is_absolute() {
-            bail!("{ENVELOPE}: subject {name:?} points outside the bundle");
-        }
-        let actual = sha256_hex(&read(name)?);
+        let actual = sha256_hex(file(name)?);
         if actual != digest {
             bail!("{name}: its SHA-256 is {actual}, the signed statement says {digest}");
         }
-        signed_files.insert(name.to_string(), digest.to_string());
+        if !signed_files.insert(name.to_string()) {
+            bail!("{ENVELOPE}: {name} is a subject twice");
+        }
     }
-    // Nothing in the bundle that the statement does not sign.
-    for file in walk(dir)? {
-        let name = file
-            .strip_prefix(dir)
-            .expect("walked under the bundle")
-            .to_string_lossy()
-            .replace('\\', "/");
-        if name != ENVELOPE && !signed_files.contains_key(&name) {
+    for name in bundle.keys() {
+        if name != ENVELOPE && !signed_files.contains(name) {
             bail!("{name}: in the bundle but not in the signed statement");
         }
     }
-    let manifest: Manifest = serde_json::from_slice(&read(MANIFEST)?)
-        .map_err(|e| anyhow!("{MANIFEST}: not a manifest: {e}"))?;
-    for (name, digest) in &manifest.files {
-        if signed_files.get(name) != Some(digest) {
-            bail!("{MANIFEST}: {name} is not signed with that digest");
-        }
+    let version = &statement["predicate"]["tool"]["version"];
+    if version != env!("CARGO_PKG_VERSION") {
+        bail!(
+            "{ENVELOPE}: the bundle was made by infraverify {version}; verify it with that version (this is {})",
+            env!("CARGO_PKG_VERSION")
+        );
     }
-    // The reports again, from the snapshot and the policies, offline.
+    // Everything again from the bundled inputs, offline: the same files, the same statement.
+    let manifest: Manifest = serde_json::from_slice(file(MANIFEST)?)
+        .map_err(|e| anyhow!("{MANIFEST}: not a manifest: {e}"))?;
     let mut sources = Vec::new();
-    for (file, original) in &manifest.policies {
-        let text = String::from_utf8(read(file)?).map_err(|_| anyhow!("{file}: not UTF-8"))?;
+    for p in &manifest.policies {
+        let text = String::from_utf8(file(&p.file)?.clone())
+            .map_err(|_| anyhow!("{}: not UTF-8", p.file))?;
         sources.push(PolicySource {
-            name: original.clone(),
+            name: p.name.clone(),
             text,
         });
     }
-    sources.sort_by_key(|s| {
-        manifest
-            .policies
-            .iter()
-            .position(|(_, o)| *o == s.name)
-            .unwrap_or(usize::MAX)
-    });
-    let snap = Snapshot::load(&dir.join(SNAPSHOT).to_string_lossy())
-        .map_err(|e| anyhow!("{SNAPSHOT}: {e}"))?;
-    let (_, files) = reports(&sources, &snap)?;
-    for (name, text) in &files {
-        if read(name)? != text.as_bytes() {
-            bail!("{name}: evaluating the bundled snapshot again gives another report");
+    let again = build(file(SNAPSHOT)?, &sources)?;
+    for (name, bytes) in &again.files {
+        if file(name)? != bytes {
+            bail!("{name}: evaluating the bundled snapshot again gives another file");
         }
+    }
+    if again.files.len() + 1 != bundle.len() || again.statement != statement {
+        bail!("{ENVELOPE}: the signed statement is not the one the bundle's contents give");
     }
     println!(
         "verified: {} files signed by key {}, and the reports reproduced from {SNAPSHOT}",
@@ -449,16 +505,35 @@ pub fn verify(dir: &str, public_key: &str) -> Result<u8> {
     Ok(0)
 }
 
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            out.extend(walk(&path)?);
-        } else {
-            out.push(path);
+/// Every regular file under `dir`, as (name with `/` between components, path). A symbolic
+/// link, or anything but a file or a directory, makes the bundle invalid.
+fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    fn go(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            let rel = path.strip_prefix(root).expect("walked under the bundle");
+            let parts: Option<Vec<&str>> =
+                rel.components().map(|c| c.as_os_str().to_str()).collect();
+            let name = match parts {
+                Some(p) if p.iter().all(|c| !c.contains('\\')) => p.join("/"),
+                _ => bail!("{}: not a name a bundle holds", rel.display()),
+            };
+            if kind.is_dir() {
+                go(root, &path, out)?;
+            } else if kind.is_file() {
+                out.push((name, path));
+            } else {
+                bail!("{name}: not a regular file (a link, a pipe or a device)");
+            }
         }
+        Ok(())
     }
+    let mut out = Vec::new();
+    go(dir, dir, &mut out)?;
     Ok(out)
 }
 
@@ -475,6 +550,11 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert!(unbase64("Zm9v!").is_none());
         assert!(unbase64("Zm=v").is_none());
+        // One text, one value: no padding but at the end, no stray bits, no empty groups.
+        for bad in ["====", "Z===", "Zg==Zg==", "Zh==", "Zm9=", "Zm 9v"] {
+            assert!(unbase64(bad).is_none(), "{bad}");
+        }
+        assert_eq!(unbase64("-_8=").unwrap(), unbase64("+/8=").unwrap());
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
-use infraverify::evidence::{pem, public_key_pem, unbase64, ENVELOPE, MANIFEST, PREDICATE_TYPE};
+use infraverify::evidence::{
+    base64, pem, public_key_pem, unbase64, ENVELOPE, MANIFEST, PREDICATE_TYPE,
+};
 
 use crate::support::{infraverify, read_json, stderr, stdout};
 
@@ -80,7 +82,7 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
         [
             ENVELOPE,
             MANIFEST,
-            "policies/0-lifetimecircle.toml",
+            "policies/000-lifetimecircle.toml",
             "reports/report.json",
             "reports/report.junit.xml",
             "reports/report.md",
@@ -136,6 +138,56 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
         assert_eq!(out.status.code(), Some(2), "{f}: {}", stdout(&out));
         assert!(stderr(&out).contains(f.as_str()), "{f}: {}", stderr(&out));
     }
+    // Signed by the right key, digests right, but a report that the bundled snapshot does
+    // not give: the holder of the key cannot vouch for a report the inputs do not support.
+    let forged = dir.path().join("forged");
+    copy(&bundle, &forged);
+    let report = forged.join("reports/report.json");
+    let text = std::fs::read_to_string(&report)
+        .unwrap()
+        .replacen("\"fail\"", "\"pass\"", 1);
+    std::fs::write(&report, &text).unwrap();
+    let mut statement = infraverify_payload(&read_json(&forged.join(ENVELOPE)));
+    for s in statement["subject"].as_array_mut().unwrap() {
+        if s["name"] == "reports/report.json" {
+            s["digest"]["sha256"] = serde_json::json!(sha256(text.as_bytes()));
+        }
+    }
+    resign(dir.path(), &forged, &statement);
+    let out = verify(dir.path(), "forged", "key.pub.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "reports/report.json: evaluating the bundled snapshot again gives another file"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // ... or a predicate that says another verdict than the contents give.
+    let forged = dir.path().join("forged2");
+    copy(&bundle, &forged);
+    let mut statement = infraverify_payload(&read_json(&forged.join(ENVELOPE)));
+    statement["predicate"]["verdicts"]["IAM-4"] = serde_json::json!("pass");
+    resign(dir.path(), &forged, &statement);
+    let out = verify(dir.path(), "forged2", "key.pub.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the signed statement is not the one the bundle's contents give"),
+        "{}",
+        stderr(&out)
+    );
+    // A link in the bundle (to a file outside it): refused, not followed.
+    let linked = dir.path().join("linked");
+    copy(&bundle, &linked);
+    std::fs::remove_file(linked.join("snapshot.json")).unwrap();
+    std::os::unix::fs::symlink(EXAMPLE, linked.join("snapshot.json")).unwrap();
+    let out = verify(dir.path(), "linked", "key.pub.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("snapshot.json: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     // A file the statement does not sign.
     let extra = dir.path().join("extra");
     copy(&bundle, &extra);
@@ -147,6 +199,34 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
         "{}",
         stderr(&out)
     );
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Signs `statement` into `bundle`'s envelope with the test key, as DSSE v1 does.
+fn resign(dir: &Path, bundle: &Path, statement: &serde_json::Value) {
+    let pem_text = std::fs::read_to_string(dir.join("key.pem")).unwrap();
+    let body: String = pem_text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let pair = Ed25519KeyPair::from_pkcs8(&unbase64(&body).unwrap()).unwrap();
+    let payload = serde_json::to_vec(statement).unwrap();
+    let t = "application/vnd.in-toto+json";
+    let mut pae = format!("DSSEv1 {} {t} {} ", t.len(), payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    let envelope = serde_json::json!({
+        "payload": base64(&payload),
+        "payloadType": t,
+        "signatures": [{"keyid": "", "sig": base64(pair.sign(&pae).as_ref())}],
+    });
+    std::fs::write(bundle.join(ENVELOPE), envelope.to_string()).unwrap();
 }
 
 fn infraverify_payload(envelope: &serde_json::Value) -> serde_json::Value {
