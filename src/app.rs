@@ -57,6 +57,18 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Evaluate(args) => evaluate(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "infraverify", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .context("cannot write the man page")?;
+            Ok(0)
+        }
         Command::Evidence {
             snapshot,
             policy,

@@ -104,6 +104,14 @@ pub enum Command {
         #[arg(long = "pub", value_name = "FILE")]
         public_key: String,
     },
+    /// Print a shell completion script (`infraverify completions bash > /etc/bash_completion.d/infraverify`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, in roff (`infraverify man > infraverify.1; man ./infraverify.1`).
+    Man,
     /// Validate policy files; exit 0 if valid, 2 with located errors if not.
     CheckPolicy {
         /// The policy files (TOML).

@@ -405,3 +405,58 @@ fn progress_is_drawn_on_a_terminal_only() {
         "{quiet:?}"
     );
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_definition() {
+    let dir = tmp();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = infraverify(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = stdout(&out);
+        for word in ["scan", "verify-evidence", "policy", "fail-on"] {
+            assert!(text.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    // The bash script is one bash accepts.
+    let script = dir.path().join("infraverify.bash");
+    let out = infraverify(dir.path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    std::fs::write(&script, &out.stdout).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let out = infraverify(dir.path()).arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let man = stdout(&out);
+    assert!(man.contains(".TH infraverify 1"), "{man}");
+    for sub in [
+        "scan",
+        "evaluate",
+        "evidence",
+        "verify\\-evidence",
+        "completions",
+    ] {
+        assert!(man.contains(sub), "the man page lacks {sub}");
+    }
+    let out = infraverify(dir.path())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is invalid input"
+    );
+}
