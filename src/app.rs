@@ -296,6 +296,7 @@ async fn collect_snapshots(
     popts.deadline = deadline;
     if let Some(o) = opts.as_mut() {
         o.deadline = deadline;
+        preflight(o).await?;
     }
     let plan = engine::probe_plan(policy);
     let accounts = targets.len().max(1) as u64;
@@ -450,6 +451,54 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
     opts.regions.sort();
     opts.regions.dedup();
     Ok(opts)
+}
+
+/// Before anything is collected: do the credentials work at all? Without them every call
+/// fails the same way, so one message that says what was tried and how to fix it is invalid
+/// input (exit 2), not an incomplete scan. Any other failure (an unreachable endpoint, a
+/// timeout, the `--timeout` deadline) is left to the collection, which reports it per
+/// control.
+async fn preflight(opts: &CollectOptions) -> Result<()> {
+    let check = preflight_call(opts);
+    match opts.deadline {
+        Some(d) => tokio::time::timeout_at(d, check).await.unwrap_or(Ok(())),
+        None => check.await,
+    }
+}
+
+async fn preflight_call(opts: &CollectOptions) -> Result<()> {
+    let home = opts
+        .regions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "us-east-1".into());
+    let cfg = collect::sdk_config(opts, Some(&home)).await;
+    let ctx = collect::Caller::new(
+        opts,
+        &home,
+        std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+    );
+    match collect::sts::account(&ctx, &cfg).await {
+        Err(e) if e.kind == crate::inventory::ErrorKind::Credentials => {
+            let profile = opts
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+            let tried = match &profile {
+                Some(p) => format!("profile {p:?} (its keys, SSO session or role)"),
+                None => "the environment (AWS_ACCESS_KEY_ID), the default profile, web identity, and container and instance credentials".into(),
+            };
+            let fix = match &profile {
+                Some(p) => format!("for an SSO profile, run `aws sso login --profile {p}`; else check the profile in ~/.aws/config"),
+                None => "name a profile with `--profile P` or AWS_PROFILE (for SSO, `aws sso login --profile P` first), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; against an emulator, pass --endpoint-url and its test keys".into(),
+            };
+            bail!(
+                "no usable AWS credentials, so nothing was collected.\n  tried: {tried}\n  sts:GetCallerIdentity said: {}\n  fix: {fix}",
+                e.message
+            )
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {

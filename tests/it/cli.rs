@@ -460,3 +460,73 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
         "an unknown shell is invalid input"
     );
 }
+
+/// Without usable credentials nothing is collected: one message that says what was tried
+/// and how to fix it, exit 2, instead of the same error once per service and region.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_usable_credentials_stop_before_collecting() {
+    let dir = tmp();
+    let out = infraverify(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "scan",
+            "--no-probes",
+            "--region",
+            "eu-central-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no usable AWS credentials, so nothing was collected"),
+        "{err}"
+    );
+    assert!(err.contains("tried: the environment"), "{err}");
+    assert!(err.contains("aws sso login --profile P"), "{err}");
+    assert_eq!(
+        err.matches("no credentials found").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(
+        !dir.path().join("reports/report.json").exists(),
+        "nothing written"
+    );
+    // Keys STS refuses: the same stop, naming the profile's fix.
+    let refuse = crate::proxy::start(
+        &crate::support::endpoint(),
+        std::sync::Arc::new(|req: &crate::proxy::Request| {
+            (req.service == "sts").then(crate::proxy::Canned::invalid_token)
+        }),
+    )
+    .await;
+    let out = crate::support::run_in(
+        dir.path(),
+        [
+            "collect",
+            "--no-probes",
+            "--region",
+            "eu-central-1",
+            "--endpoint-url",
+            &refuse.url,
+            "--profile",
+            "audit",
+            "--out",
+            "s.json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("InvalidClientTokenId"), "{err}");
+    assert!(err.contains("aws sso login --profile audit"), "{err}");
+}

@@ -61,6 +61,19 @@ impl Canned {
         }
     }
 
+    /// What STS answers a signature made with keys it does not know (revoked, or from
+    /// another partition).
+    pub fn invalid_token() -> Canned {
+        Canned {
+            status: "403 Forbidden",
+            content_type: "text/xml",
+            body: "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
+                   <Message>The security token included in the request is invalid.</Message>\
+                   </Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+                .into(),
+        }
+    }
+
     /// What AWS answers a query-protocol call (RDS, EC2-style XML) that IAM refuses.
     pub fn access_denied(action: &str) -> Canned {
         Canned {
