@@ -169,9 +169,54 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     if !report.errors.is_empty() {
         out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
-        for e in &report.errors {
-            out.push_str(&format!("  {e}\n"));
+        out.push_str(&grouped_errors(&report.errors));
+    }
+    out
+}
+
+/// Collection errors with the same cause (the same kind and message) as one line with a
+/// count and the calls it hit, so a 5xx storm or an unreachable endpoint is one line, not
+/// one per service and region.
+fn grouped_errors(errors: &[super::ErrorEntry]) -> String {
+    let mut groups: Vec<Vec<&super::ErrorEntry>> = Vec::new();
+    for e in errors {
+        match groups.iter_mut().find(|g| g[0].message == e.message) {
+            Some(g) => g.push(e),
+            None => groups.push(vec![e]),
         }
+    }
+    let mut out = String::new();
+    for g in groups {
+        if g.len() == 1 {
+            out.push_str(&format!("  {}\n", g[0]));
+            continue;
+        }
+        const SHOWN: usize = 4;
+        let calls: Vec<String> = g
+            .iter()
+            .take(SHOWN)
+            .map(|e| {
+                let mut c = e.source.clone();
+                if let Some(r) = &e.region {
+                    c.push_str(&format!(" in {r}"));
+                }
+                if let Some(a) = &e.account {
+                    c.push_str(&format!(" ({a})"));
+                }
+                c
+            })
+            .collect();
+        out.push_str(&format!(
+            "  {} calls failed: {}\n    {}{}\n",
+            g.len(),
+            g[0].message,
+            calls.join(", "),
+            if g.len() > SHOWN {
+                format!(" and {} more", g.len() - SHOWN)
+            } else {
+                String::new()
+            }
+        ));
     }
     out
 }
@@ -182,6 +227,43 @@ mod tests {
     use crate::engine::{evaluate, outcome};
     use crate::finding::Severity;
     use crate::inventory::testing::*;
+
+    #[test]
+    fn errors_with_one_cause_are_one_line_with_a_count() {
+        let e = |source: &str, region: &str, message: &str| crate::report::ErrorEntry {
+            source: source.into(),
+            region: Some(region.into()),
+            message: message.into(),
+            account: None,
+        };
+        let errors: Vec<crate::report::ErrorEntry> = [
+            "ec2:DescribeVpcs",
+            "rds:DescribeDBInstances",
+            "ecs:ListClusters",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "acm:ListCertificates",
+            "logs:DescribeLogGroups",
+        ]
+        .iter()
+        .map(|s| e(s, "eu-central-1", "service-error: HTTP 503"))
+        .chain([e(
+            "iam:GetAccountAuthorizationDetails",
+            "us-east-1",
+            "access-denied: AccessDenied: not authorized",
+        )])
+        .collect();
+        let text = grouped_errors(&errors);
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(
+            text.contains("  6 calls failed: service-error: HTTP 503\n"),
+            "{text}"
+        );
+        assert!(text.contains("ec2:DescribeVpcs in eu-central-1, rds:DescribeDBInstances in eu-central-1, ecs:ListClusters in eu-central-1, elasticloadbalancing:DescribeLoadBalancers in eu-central-1 and 2 more"), "{text}");
+        assert!(
+            text.contains("  iam:GetAccountAuthorizationDetails in us-east-1: access-denied: AccessDenied: not authorized"),
+            "{text}"
+        );
+    }
 
     fn report() -> Report {
         let policy =
