@@ -296,7 +296,7 @@ async fn collect_snapshots(
     popts.deadline = deadline;
     if let Some(o) = opts.as_mut() {
         o.deadline = deadline;
-        preflight(o).await?;
+        o.account = preflight(o).await?;
     }
     let plan = engine::probe_plan(policy);
     let accounts = targets.len().max(1) as u64;
@@ -406,6 +406,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         deadline: None,
         services: engine::services(policy),
         progress: Progress::default(),
+        account: None,
     };
     let all = opts.regions.iter().any(|r| r == "all");
     if all && opts.regions.len() > 1 {
@@ -457,16 +458,17 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
 /// fails the same way, so one message that says what was tried and how to fix it is invalid
 /// input (exit 2), not an incomplete scan. Any other failure (an unreachable endpoint, a
 /// timeout, the `--timeout` deadline) is left to the collection, which reports it per
-/// control.
-async fn preflight(opts: &CollectOptions) -> Result<()> {
+/// control. The account the credentials belong to, when the answer named it: the
+/// collection need not ask again.
+async fn preflight(opts: &CollectOptions) -> Result<Option<String>> {
     let check = preflight_call(opts);
     match opts.deadline {
-        Some(d) => tokio::time::timeout_at(d, check).await.unwrap_or(Ok(())),
+        Some(d) => tokio::time::timeout_at(d, check).await.unwrap_or(Ok(None)),
         None => check.await,
     }
 }
 
-async fn preflight_call(opts: &CollectOptions) -> Result<()> {
+async fn preflight_call(opts: &CollectOptions) -> Result<Option<String>> {
     let home = opts
         .regions
         .first()
@@ -497,7 +499,8 @@ async fn preflight_call(opts: &CollectOptions) -> Result<()> {
                 e.message
             )
         }
-        _ => Ok(()),
+        Ok(account) => Ok(Some(account)),
+        Err(_) => Ok(None),
     }
 }
 

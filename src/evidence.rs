@@ -74,7 +74,8 @@ struct Signature {
     sig: String,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes`, as lowercase hex (what a bundle's manifest and statement hold).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
         .as_ref()
         .iter()

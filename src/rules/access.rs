@@ -156,31 +156,28 @@ pub fn is_service_linked(arn: &str) -> bool {
     arn.contains(":role/aws-service-role/")
 }
 
+/// Whether `pattern` matches the principal's name, or, when it starts with `/`, its path
+/// and name.
+fn name_matches(pattern: &str, p: &Principal) -> bool {
+    if pattern.starts_with('/') {
+        crate::glob::matches(pattern, &p.path_name)
+    } else {
+        crate::glob::matches(pattern, &p.who.name)
+    }
+}
+
 /// Whether a role matches one of `patterns`: a pattern that starts with `/` is matched
 /// against the role's path and name, any other against its name.
 pub fn role_matches(patterns: &[String], p: &Principal) -> bool {
-    p.who.kind == "role"
-        && patterns.iter().any(|pat| {
-            if pat.starts_with('/') {
-                crate::glob::matches(pat, &p.path_name)
-            } else {
-                crate::glob::matches(pat, &p.who.name)
-            }
-        })
+    p.who.kind == "role" && patterns.iter().any(|pat| name_matches(pat, p))
 }
 
 /// Whether a user or role matches one of `patterns`, written `role/NAME` or `user/NAME`
 /// (wildcards allowed in the name; `role//PATH/NAME` matches a role's path and name).
 pub fn principal_matches(patterns: &[String], p: &Principal) -> bool {
-    patterns.iter().any(|pat| match pat.split_once('/') {
-        Some((kind, rest)) if kind == p.who.kind => {
-            if rest.starts_with('/') {
-                crate::glob::matches(rest, &p.path_name)
-            } else {
-                crate::glob::matches(rest, &p.who.name)
-            }
-        }
-        _ => false,
+    patterns.iter().any(|pat| {
+        pat.split_once('/')
+            .is_some_and(|(kind, rest)| kind == p.who.kind && name_matches(rest, p))
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use infraverify::evidence::{
-    base64, pem, public_key_pem, unbase64, ENVELOPE, MANIFEST, PREDICATE_TYPE,
+    base64, pem, public_key_pem, sha256_hex, unbase64, ENVELOPE, MANIFEST, PREDICATE_TYPE,
 };
 
 use crate::support::{infraverify, read_json, stderr, stdout};
@@ -150,7 +150,7 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
     let mut statement = infraverify_payload(&read_json(&forged.join(ENVELOPE)));
     for s in statement["subject"].as_array_mut().unwrap() {
         if s["name"] == "reports/report.json" {
-            s["digest"]["sha256"] = serde_json::json!(sha256(text.as_bytes()));
+            s["digest"]["sha256"] = serde_json::json!(sha256_hex(text.as_bytes()));
         }
     }
     resign(dir.path(), &forged, &statement);
@@ -199,14 +199,6 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
         "{}",
         stderr(&out)
     );
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Signs `statement` into `bundle`'s envelope with the test key, as DSSE v1 does.
