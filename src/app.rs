@@ -649,6 +649,7 @@ fn report_on(
                 let style = report::table::Style {
                     color: tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
                     width: if tty { terminal_width() } else { None },
+                    details: output.details,
                 };
                 let mut lock = stdout.lock();
                 lock.write_all(report::table::render(&report, style).as_bytes())?;

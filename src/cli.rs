@@ -219,6 +219,12 @@ pub struct OutputArgs {
     #[arg(long = "format", value_enum, value_name = "FORMAT")]
     pub formats: Vec<Format>,
 
+    /// What the terminal shows: `failures`, the checklist (one line per control) and then
+    /// every failure and error in detail; `all`, every finding, passes and skips too, as
+    /// one table per checklist section.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = crate::report::table::Details::Failures)]
+    pub details: crate::report::table::Details,
+
     /// Directory for report files.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out_dir: String,

@@ -1,5 +1,8 @@
-//! The terminal table: one table per checklist section, failures and errors first, then a
-//! summary line and the collection errors. Pure: colour and width are parameters.
+//! The terminal view. By default the checklist at a glance: one line per control with its
+//! verdict, counts and first failing resource, then every failure and error in detail.
+//! `--details all` gives every finding as one table per checklist section instead. Both end
+//! with the summary line and the collection errors. Pure: colour, width and the view are
+//! parameters.
 
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
@@ -12,8 +15,21 @@ use crate::finding::{Finding, Status};
 pub struct Style {
     /// ANSI colours on the status column.
     pub color: bool,
-    /// Wrap to this many columns (a terminal's width); `None` never wraps.
+    /// The terminal's width. The checklist keeps to it (80 when `None`); the full table
+    /// wraps to it, and never wraps when `None`.
     pub width: Option<u16>,
+    /// Which findings are shown one by one.
+    pub details: Details,
+}
+
+/// How much the terminal shows of each finding (`--details`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Details {
+    /// The checklist, one line per control, then every failure and error in detail.
+    #[default]
+    Failures,
+    /// Every finding, passes and skips too, as one table per checklist section.
+    All,
 }
 
 fn status_cell(f: &Finding, color: bool) -> Cell {
@@ -58,23 +74,47 @@ fn section_of(f: &Finding) -> Option<Section> {
 }
 
 pub fn render(report: &Report, style: Style) -> String {
-    let mut out = String::new();
+    let mut out = header(report, style);
+    match style.details {
+        Details::Failures => checklist(&mut out, report, style),
+        Details::All => full_table(&mut out, report, style),
+    }
+    footer(&mut out, report);
+    out
+}
+
+fn header(report: &Report, style: Style) -> String {
+    let account = match (&report.run.account, report.run.accounts.len()) {
+        (Some(a), _) => format!("account {a}"),
+        (None, 0) => "account unknown".to_string(),
+        (None, n) => format!("{n} accounts"),
+    };
+    let regions = if report.run.regions.is_empty() {
+        "no region".to_string()
+    } else {
+        report.run.regions.join(", ")
+    };
+    let width = usize::from(style.width.unwrap_or(80));
+    format!(
+        "{}{}",
+        wrap(
+            &format!("infraverify {}: {account}, {regions}", report.tool.version),
+            0,
+            width
+        ),
+        wrap(
+            &format!("policy {}", report.run.policies.join(", ")),
+            0,
+            width
+        )
+    )
+}
+
+fn full_table(out: &mut String, report: &Report, style: Style) {
     let multi_region = report.run.regions.len() > 1;
     let mut sections: Vec<Option<Section>> = report.findings.iter().map(section_of).collect();
     sections.sort();
     sections.dedup();
-
-    out.push_str(&format!(
-        "infraverify {}: account {}, {}, policy {}\n",
-        report.tool.version,
-        report.run.account.as_deref().unwrap_or("unknown"),
-        if report.run.regions.is_empty() {
-            "no region".to_string()
-        } else {
-            report.run.regions.join(", ")
-        },
-        report.run.policies.join(", ")
-    ));
     for section in sections {
         let mut rows: Vec<&Finding> = report
             .findings
@@ -132,6 +172,236 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push_str(&table.to_string());
         out.push('\n');
     }
+}
+
+/// The verdict of a control: the worst of its findings' statuses.
+fn worst(statuses: impl Iterator<Item = Status>) -> Option<Status> {
+    statuses.min_by_key(|s| match s {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Manual => 2,
+        Status::Waived => 3,
+        Status::Pass => 4,
+        Status::Skipped => 5,
+    })
+}
+
+fn paint(text: &str, status: Option<Status>, color: bool) -> String {
+    let code = match status {
+        _ if !color => return text.to_string(),
+        Some(Status::Pass) => "32",
+        Some(Status::Fail) => "31",
+        Some(Status::Error) => "35",
+        Some(Status::Manual) => "36",
+        Some(Status::Waived) => "34",
+        Some(Status::Skipped) | None => "90",
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+}
+
+/// `text` cut to `max` characters, the cut marked with an ellipsis.
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word is
+/// broken where it must), each line indented by `indent` spaces.
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let room = width.saturating_sub(indent).max(20);
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    let mut line = String::new();
+    let flush = |line: &mut String, out: &mut String| {
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+            out.push('\n');
+            line.clear();
+        }
+    };
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= room {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                flush(&mut line, &mut out);
+                continue;
+            }
+            // A word longer than a whole line.
+            let rest = word.split_off(room);
+            line.extend(word.iter());
+            flush(&mut line, &mut out);
+            word = rest;
+        }
+    }
+    flush(&mut line, &mut out);
+    out
+}
+
+/// The longest evidence value shown in the terminal's details; report.json has it whole.
+const EVIDENCE_SHOWN: usize = 200;
+
+/// One line per checklist control (every control of the checklist, and any other control a
+/// finding names), then every failure and error in detail.
+fn checklist(out: &mut String, report: &Report, style: Style) {
+    let width = usize::from(style.width.unwrap_or(80).max(60));
+    let mut controls: Vec<(&str, Option<Section>, &str)> = crate::checklist::CONTROLS
+        .iter()
+        .map(|(id, section, statement)| (*id, Some(*section), *statement))
+        .collect();
+    let mut others: Vec<&str> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.controls.iter().map(String::as_str))
+        .filter(|c| crate::checklist::section_of(c).is_none())
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    controls.extend(others.into_iter().map(|c| (c, None, "")));
+    let id_width = controls.iter().map(|c| c.0.len()).max().unwrap_or(6);
+
+    let mut section = None;
+    for (i, (control, sec, statement)) in controls.iter().enumerate() {
+        if i == 0 || *sec != section {
+            section = *sec;
+            out.push('\n');
+            out.push_str(sec.map_or("Other", |s| s.title()));
+            out.push('\n');
+        }
+        let mut mine: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.controls.iter().any(|c| c == control))
+            .collect();
+        mine.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.sort_key().cmp(&b.sort_key()))
+        });
+        let verdict = worst(mine.iter().map(|f| f.status));
+        let count = |s: Status| mine.iter().filter(|f| f.status == s).count();
+        let (label, counts) = match verdict {
+            None => ("-", "not checked".to_string()),
+            Some(Status::Fail) => ("FAIL", format!("{} of {}", count(Status::Fail), mine.len())),
+            Some(Status::Error) => (
+                "ERROR",
+                format!("{} of {}", count(Status::Error), mine.len()),
+            ),
+            Some(Status::Waived) => (
+                "WAIVED",
+                format!("{} of {}", count(Status::Waived), mine.len()),
+            ),
+            Some(Status::Manual) => ("MANUAL", "attest".to_string()),
+            Some(Status::Pass) => ("PASS", format!("{} pass", count(Status::Pass))),
+            Some(Status::Skipped) => ("SKIPPED", String::new()),
+        };
+        let detail = match verdict {
+            Some(s @ (Status::Fail | Status::Error | Status::Waived)) => {
+                let hit: Vec<&&Finding> = mine.iter().filter(|f| f.status == s).collect();
+                let first = hit[0].resource.display();
+                match hit.len() {
+                    1 => first,
+                    n => format!("{first} +{} more", n - 1),
+                }
+            }
+            None => "no rule of the policy checks it".to_string(),
+            _ => statement.to_string(),
+        };
+        let lead = format!("  {control:<id_width$}  ");
+        let rest = width.saturating_sub(lead.chars().count() + 8 + 10);
+        out.push_str(&lead);
+        out.push_str(&paint(&format!("{label:<8}"), verdict, style.color));
+        out.push_str(&format!("{counts:<10}{}\n", fit(&detail, rest)));
+    }
+
+    let mut details: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+        .collect();
+    if details.is_empty() {
+        return;
+    }
+    details.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                status_rank(f.status),
+                f.controls.first().map(|c| control_order(c)),
+                std::cmp::Reverse(f.severity),
+            )
+        };
+        key(a).cmp(&key(b)).then(a.sort_key().cmp(&b.sort_key()))
+    });
+    let fails = details.iter().filter(|f| f.status == Status::Fail).count();
+    let errors = details.len() - fails;
+    out.push_str(&format!(
+        "\n{fails} failure{}, {errors} error{}:\n",
+        if fails == 1 { "" } else { "s" },
+        if errors == 1 { "" } else { "s" }
+    ));
+    for f in details {
+        let label = match f.baseline {
+            Some(crate::finding::BaselineState::New) => " (new)",
+            Some(crate::finding::BaselineState::Unchanged) => " (known)",
+            None => "",
+        };
+        out.push('\n');
+        out.push_str(&paint(
+            &format!("{}{label}", f.status.as_str().to_uppercase()),
+            Some(f.status),
+            style.color,
+        ));
+        out.push_str(&fit(
+            &format!(" {} {} ({})", f.controls.join(", "), f.rule, f.severity),
+            width.saturating_sub(f.status.as_str().len() + label.len()),
+        ));
+        out.push('\n');
+        out.push_str(&wrap(&f.where_(), 2, width));
+        out.push_str(&wrap(&f.message, 2, width));
+        for e in &f.evidence {
+            let observed = e.observed.to_string();
+            let observed = if observed.chars().count() <= EVIDENCE_SHOWN {
+                observed
+            } else {
+                format!(
+                    "{} characters of evidence, whole in report.json (--format json)",
+                    observed.chars().count()
+                )
+            };
+            let expected = e
+                .expected
+                .as_deref()
+                .map(|x| format!(", expected {x}"))
+                .unwrap_or_default();
+            out.push_str(&wrap(
+                &format!("Observed {observed}{expected} (from {})", e.source),
+                2,
+                width,
+            ));
+        }
+        if f.status == Status::Fail && !f.remediation.is_empty() {
+            out.push_str(&wrap(&format!("Fix: {}", f.remediation), 2, width));
+        }
+        if let Some(p) = &f.policy {
+            out.push_str(&wrap(&format!("Policy: {}:{}", p.file, p.line), 2, width));
+        }
+    }
+}
+
+fn footer(out: &mut String, report: &Report) {
     let s = &report.summary;
     let verdict = match report.exit_code {
         c if c == Outcome::Violations.code() => "violations found",
@@ -141,7 +411,7 @@ pub fn render(report: &Report, style: Style) -> String {
         _ => "no violations",
     };
     out.push_str(&format!(
-        "\n{} findings: {} pass, {} fail, {} error, {} skipped, {} manual, {} waived. Exit {}: {verdict}.\n",
+        "\n{} findings: {} pass, {} fail, {} error, {} skipped, {} manual, {} waived.\nExit {}: {verdict}.\n",
         report.findings.len(),
         s.pass,
         s.fail,
@@ -171,7 +441,6 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
         out.push_str(&grouped_errors(&report.errors));
     }
-    out
 }
 
 /// Collection errors with the same cause (the same kind and message) as one line with a
@@ -278,9 +547,15 @@ mod tests {
         Report::new(&snap, &policy.files, findings, o)
     }
 
+    const ALL: Style = Style {
+        color: false,
+        width: None,
+        details: Details::All,
+    };
+
     #[test]
     fn groups_by_section_with_failures_first_and_a_summary() {
-        let text = render(&report(), Style::default());
+        let text = render(&report(), ALL);
         let net = text.find("\n2.1 Network\n").expect("network section");
         let sg = text.find("\n2.1 Security groups\n").expect("sg section");
         let rds = text.find("\n2.2 RDS PostgreSQL\n").expect("rds section");
@@ -308,6 +583,7 @@ mod tests {
             Style {
                 color: true,
                 width: Some(120),
+                details: Details::All,
             },
         );
         assert!(text.contains('\u{1b}'));
@@ -317,5 +593,112 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn the_checklist_is_one_line_per_control_within_80_columns() {
+        let r = report();
+        let text = render(&r, Style::default());
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        for (id, _, _) in crate::checklist::CONTROLS {
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.split_whitespace().next() == Some(id))
+                .collect();
+            assert_eq!(lines.len(), 1, "{id}: {lines:?}\n{text}");
+        }
+        let rds3 = text.lines().find(|l| l.starts_with("  RDS-3 ")).unwrap();
+        assert!(
+            rds3.contains("FAIL") && rds3.contains("1 of 1") && rds3.contains("lc-prod-db"),
+            "{rds3}"
+        );
+        // Passes are counted, not listed; the failure follows in detail.
+        let pass = r
+            .findings
+            .iter()
+            .find(|f| f.status == Status::Pass)
+            .unwrap();
+        assert!(!text.contains(&pass.message), "{text}");
+        let detail = text.find("1 failure, ").expect("the failures in detail");
+        let fail = r
+            .findings
+            .iter()
+            .find(|f| f.status == Status::Fail)
+            .unwrap();
+        let rest = &text[detail..];
+        assert!(
+            rest.contains("FAIL RDS-3 rds-multi-az-disabled (high)"),
+            "{rest}"
+        );
+        assert!(rest.contains("  Fix: "), "{rest}");
+        assert!(
+            rest.contains("  Policy: policies/lifetimecircle.toml:"),
+            "{rest}"
+        );
+        assert!(
+            rest.replace("\n  ", " ").contains(&fail.message),
+            "the message, wrapped: {rest}"
+        );
+        assert!(text.contains("\nExit 1: violations found.\n"), "{text}");
+    }
+
+    #[test]
+    fn a_control_shows_its_worst_finding_and_its_first_resource() {
+        let mut r = report();
+        let base = r
+            .findings
+            .iter()
+            .find(|f| f.controls == ["RDS-3"])
+            .unwrap()
+            .clone();
+        let mut other = base.clone();
+        other.resource.id = "a-db".into();
+        other.status = Status::Error;
+        r.findings.push(other);
+        let mut third = base.clone();
+        third.resource.id = "b-db".into();
+        third.resource.name = None;
+        r.findings.push(third);
+        r.findings
+            .retain(|f| !f.controls.iter().any(|c| c == "NET-1"));
+        let mut team = base;
+        team.controls = vec!["TEAM-1".into()];
+        team.status = Status::Pass;
+        r.findings.push(team);
+        let text = render(&r, Style::default());
+        let line = |id: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("  {id} ")))
+                .unwrap()
+                .to_string()
+        };
+        let rds3 = line("RDS-3");
+        assert!(
+            rds3.contains("FAIL") && rds3.contains("2 of 3") && rds3.contains("b-db +1 more"),
+            "{rds3}"
+        );
+        assert!(
+            line("NET-1").contains("no rule of the policy checks it"),
+            "{text}"
+        );
+        assert!(text.contains("\nOther\n  TEAM-1 "), "{text}");
+        assert!(text.contains("2 failures, 1 error:"), "{text}");
+    }
+
+    #[test]
+    fn wrapping_keeps_to_the_width_and_loses_no_word() {
+        let text = "a Security group sg-0123 admits tcp 22 from 0.0.0.0/0 arn:aws:iam::123456789012:role/a-very-long-role-name-that-does-not-fit-on-one-line-at-all";
+        let out = wrap(text, 2, 40);
+        for l in out.lines() {
+            assert!(l.chars().count() <= 40 && l.starts_with("  "), "{l:?}");
+        }
+        assert_eq!(
+            out.replace("\n  ", "").replace(' ', "").trim(),
+            text.replace(' ', "")
+        );
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
     }
 }

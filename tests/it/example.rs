@@ -71,12 +71,28 @@ fn the_quick_start_example_reports_its_violations_deterministically() {
             "SG-4 sg-open-to-world",
         ]
     );
+    // The terminal: the checklist in 80 columns, one line per control, then the failures.
     let table = stdout(&first);
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    for (id, _, _) in infraverify::checklist::CONTROLS {
+        let line: Vec<&str> = table
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(id))
+            .collect();
+        assert_eq!(line.len(), 1, "{id}: {table}");
+    }
+    let rds6 = table.lines().find(|l| l.starts_with("  RDS-6 ")).unwrap();
     assert!(
-        table.contains(
+        rds6.contains("FAIL") && rds6.contains("lc-prod-db"),
+        "{rds6}"
+    );
+    let details = &table[table.find("11 failures, 0 errors:").expect(&table)..];
+    assert_eq!(details.matches("\nFAIL ").count(), 11, "{details}");
+    assert!(
+        details.replace("\n  ", " ").contains(
             "DB instance lc-prod-db keeps backups for 7 days; the policy requires at least 30."
         ),
-        "{table}"
+        "{details}"
     );
 }
 
@@ -134,6 +150,11 @@ fn the_example_reports_match_the_golden_files_byte_for_byte() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let all = infraverify(dir.path())
+        .args(["evaluate", EXAMPLE, "--details", "all"])
+        .output()
+        .unwrap();
+    assert_eq!(all.status.code(), Some(1), "{}", stdout(&all));
     let handoff = infraverify(dir.path())
         .args(["handoff", EXAMPLE])
         .output()
@@ -143,6 +164,7 @@ fn the_example_reports_match_the_golden_files_byte_for_byte() {
     let read = |name: &str| std::fs::read(reports.join(name)).unwrap();
     let produced: Vec<(&str, Vec<u8>)> = vec![
         ("table.txt", out.stdout),
+        ("table-all.txt", all.stdout),
         ("handoff.md", handoff.stdout),
         ("report.json", read("report.json")),
         ("report.junit.xml", read("report.junit.xml")),

@@ -269,13 +269,19 @@ fn mutated_snapshots_load_or_are_refused_and_what_loads_evaluates_and_renders() 
                 for f in [Format::Json, Format::Junit, Format::Sarif, Format::Markdown] {
                     assert!(r.render(f).is_some());
                 }
-                let _ = report::table::render(
-                    &r,
-                    report::table::Style {
-                        color: false,
-                        width: None,
-                    },
-                );
+                for details in [
+                    report::table::Details::Failures,
+                    report::table::Details::All,
+                ] {
+                    let _ = report::table::render(
+                        &r,
+                        report::table::Style {
+                            color: false,
+                            width: None,
+                            details,
+                        },
+                    );
+                }
                 let _ = report::handoff::render(&snap, &r, policy.name.as_deref());
             }
         }
