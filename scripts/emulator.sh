@@ -2,6 +2,7 @@
 # virtualenv, and a moto server on a free loopback port that stops with the shell.
 #
 #   ensure_venv        creates (or reuses) "$venv"
+#   ensure_sarif_multitool, ensure_chromium   the report consumers the tests run
 #   start_moto         starts moto_server, exports INFRAVERIFY_TEST_ENDPOINT/_PYTHON
 
 MOTO_VERSION=5.2.5
@@ -48,6 +49,24 @@ ensure_sarif_multitool() {
   export INFRAVERIFY_SARIF_MULTITOOL="$bin"
   # A self-contained .NET program: no ICU needed for what it does.
   export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+}
+
+# Debian's Chromium and ChromeDriver, for the report.html tests (a browser from the
+# distribution: a test tool's own browser download needs the open internet). Installed with
+# apt-get when missing (as root, or through sudo); exports INFRAVERIFY_CHROMIUM and
+# INFRAVERIFY_CHROMEDRIVER.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "installing Debian's chromium and chromium-driver"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      chromium chromium-driver >&2
+  fi
+  INFRAVERIFY_CHROMIUM="$(command -v chromium)"
+  INFRAVERIFY_CHROMEDRIVER="$(command -v chromedriver)"
+  export INFRAVERIFY_CHROMIUM INFRAVERIFY_CHROMEDRIVER
 }
 
 # moto on a free loopback port; exactly that process is stopped on exit.

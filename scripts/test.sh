@@ -16,9 +16,10 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/emulator.sh
 . scripts/emulator.sh
 
-# 1. The emulator and the report validators.
+# 1. The emulator, the report validators and the browser.
 ensure_venv
 ensure_sarif_multitool
+ensure_chromium
 
 # 2. Build the tests before starting the emulator, so it does not idle through a build.
 log "building tests"

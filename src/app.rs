@@ -512,11 +512,26 @@ async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
         output,
         repo,
         save_snapshot,
+        evidence,
+        key,
     } = args;
-    let policy = load_policy(&p.policies)?;
+    let sources = policy_sources(&p.policies)?;
+    let policy = policy::load(&sources).map_err(anyhow::Error::new)?;
     // Check every input and where reports go before spending minutes on collection.
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
+    let bundle = match (&evidence, &key) {
+        (Some(dir), Some(key)) => {
+            if aws.assume_role.len() > 1 || aws.accounts.is_some() {
+                bail!(
+                    "--evidence bundles one account's scan; with several accounts, save the \
+                     snapshots (--save-snapshot) and run `infraverify evidence` on each"
+                );
+            }
+            Some(crate::evidence::Bundle::prepare(key, dir, "--evidence")?)
+        }
+        _ => None,
+    };
     let mut snaps = collect_snapshots(&aws, &probes, &policy, show_progress).await?;
     read_repo(&repo, &mut snaps[0]);
     if let Some(path) = &save_snapshot {
@@ -524,7 +539,11 @@ async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
             write_file(Path::new(&p), snap.to_json().as_bytes())?;
         }
     }
-    report_on(&policy, &snaps, &output, baseline.as_ref())
+    let code = report_on(&policy, &snaps, &output, baseline.as_ref())?;
+    if let Some(bundle) = bundle {
+        bundle.write(snaps[0].to_json().as_bytes(), &sources)?;
+    }
+    Ok(code)
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<u8> {
@@ -575,7 +594,7 @@ fn handoff(args: HandoffArgs) -> Result<u8> {
     read_repo(&args.repo, &mut snap);
     let engine::Evaluation { findings, warnings } = engine::evaluate(&policy, &snap);
     let outcome = engine::outcome(&findings, args.fail_on, snap.errors.len());
-    let mut report = Report::new(&snap, &policy.files, findings, outcome);
+    let mut report = Report::new(&snap, &policy, findings, outcome);
     report.warnings = warnings;
     let doc = report::handoff::render(&snap, &report, policy.name.as_deref());
     match &args.out {
@@ -630,7 +649,7 @@ fn report_on(
     }
     let errors = snaps.iter().map(|s| s.errors.len()).sum();
     let outcome = engine::outcome(&findings, output.fail_on, errors);
-    let mut report = Report::new_many(snaps, &policy.files, findings, outcome);
+    let mut report = Report::new_many(snaps, policy, findings, outcome);
     report.warnings = warnings;
     for w in &report.warnings {
         eprintln!("warning: {w}");

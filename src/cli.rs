@@ -287,6 +287,16 @@ pub struct ScanArgs {
     /// accounts: one file each, the account id added to the name).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<String>,
+
+    /// Also write a signed evidence bundle of this scan into DIR (must not exist, or be
+    /// empty), as `infraverify evidence` does from a snapshot; one account only. Needs
+    /// --key.
+    #[arg(long, value_name = "DIR", requires = "key")]
+    pub evidence: Option<String>,
+
+    /// The Ed25519 private key (PKCS#8 PEM) that signs --evidence.
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]

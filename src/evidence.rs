@@ -11,9 +11,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde::{Deserialize, Serialize};
 
-use crate::checklist;
 use crate::engine;
-use crate::finding::{Severity, Status};
+use crate::finding::Severity;
 use crate::inventory::Snapshot;
 use crate::policy::{self, PolicySource};
 use crate::report::{Format, Report};
@@ -28,7 +27,13 @@ const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// The predicate type of an infraverify evidence statement.
 pub const PREDICATE_TYPE: &str = "https://github.com/infraverify/evidence/v1";
 /// The report formats a bundle holds.
-const FORMATS: [Format; 4] = [Format::Json, Format::Junit, Format::Sarif, Format::Markdown];
+const FORMATS: [Format; 5] = [
+    Format::Json,
+    Format::Junit,
+    Format::Sarif,
+    Format::Markdown,
+    Format::Html,
+];
 /// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow.
 const ED25519_SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
@@ -215,7 +220,7 @@ fn reports(
     let snaps = std::slice::from_ref(snapshot);
     let engine::Evaluation { findings, warnings } = engine::evaluate_many(&policy, snaps);
     let outcome = engine::outcome(&findings, Severity::Low, snapshot.errors.len());
-    let mut report = Report::new_many(snaps, &policy.files, findings, outcome);
+    let mut report = Report::new_many(snaps, &policy, findings, outcome);
     report.warnings = warnings;
     let files = FORMATS
         .iter()
@@ -300,109 +305,121 @@ fn build(snapshot: &[u8], sources: &[PolicySource]) -> Result<Contents> {
     Ok(Contents { files, statement })
 }
 
-/// The worst verdict of each checklist control among the findings.
+/// The verdict of each checklist control with findings: the worst of them, as every
+/// report's checklist shows it.
 fn verdicts(report: &Report) -> BTreeMap<String, String> {
-    let rank = |s: Status| match s {
-        Status::Fail => 5,
-        Status::Error => 4,
-        Status::Manual => 3,
-        Status::Waived => 2,
-        Status::Pass => 1,
-        Status::Skipped => 0,
-    };
-    let mut worst: BTreeMap<String, Status> = BTreeMap::new();
-    for f in &report.findings {
-        for c in &f.controls {
-            let e = worst.entry(c.clone()).or_insert(f.status);
-            if rank(f.status) > rank(*e) {
-                *e = f.status;
-            }
-        }
-    }
-    // Controls the checklist lists, each once (the map sorts them by id).
-    checklist::CONTROLS
-        .iter()
-        .filter_map(|(id, _, _)| worst.get(*id).map(|s| (id.to_string(), s.to_string())))
+    crate::report::overview::controls(report)
+        .into_iter()
+        .filter(|row| row.section.is_some())
+        .filter_map(|row| row.verdict.map(|v| (row.id.to_string(), v.to_string())))
         .collect()
 }
 
-/// `infraverify evidence`: writes the bundle into `out` (which must not exist or be
-/// empty), all at once: nothing is left half-written on an error.
+/// `infraverify evidence`: writes the bundle of a snapshot file into `out` (which must not
+/// exist or be empty), all at once: nothing is left half-written on an error.
 pub fn write(snapshot: &str, sources: Vec<PolicySource>, key: &str, out: &str) -> Result<u8> {
-    let key = read_key(key)?;
-    let out = Path::new(out);
-    if out.exists()
-        && std::fs::read_dir(out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        bail!(
-            "--out {} exists and is not an empty directory",
-            out.display()
-        );
-    }
+    let bundle = Bundle::prepare(key, out, "--out")?;
     let snap_bytes =
         std::fs::read(snapshot).with_context(|| format!("cannot read snapshot {snapshot}"))?;
-    let Contents {
-        mut files,
-        statement,
-    } = build(&snap_bytes, &sources).with_context(|| format!("snapshot {snapshot}"))?;
-    let payload = serde_json::to_vec(&statement)?;
-    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
-    let envelope = Envelope {
-        payload: base64(&payload),
-        payload_type: PAYLOAD_TYPE.into(),
-        signatures: vec![Signature {
-            keyid: sha256_hex(key.public_key().as_ref()),
-            sig: base64(sig.as_ref()),
-        }],
-    };
-    let mut envelope_bytes = serde_json::to_vec_pretty(&envelope)?;
-    envelope_bytes.push(b'\n');
-    files.push((ENVELOPE.to_string(), envelope_bytes));
-
-    // Everything into a new sibling directory first (created here, never reused), then one
-    // rename.
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        bail!(
-            "--out {}: {} is not a directory",
-            out.display(),
-            parent.display()
-        );
-    }
-    let staging = (0u32..)
-        .map(|n| parent.join(format!(".infraverify-evidence.{}.{n}", std::process::id())))
-        .find(|p| std::fs::create_dir(p).is_ok())
-        .expect("some staging name is free");
-    let result = (|| -> Result<()> {
-        for (name, bytes) in &files {
-            let path = staging.join(name);
-            std::fs::create_dir_all(path.parent().expect("bundle files are in a directory"))?;
-            std::fs::write(&path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if out.exists() {
-            std::fs::remove_dir(out)?;
-        }
-        std::fs::rename(&staging, out)
-            .with_context(|| format!("cannot move the bundle to {}", out.display()))?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    eprintln!(
-        "infraverify: wrote the evidence bundle {} ({} files, signed by key {})",
-        out.display(),
-        files.len(),
-        envelope.signatures[0].keyid
-    );
+    bundle
+        .write(&snap_bytes, &sources)
+        .with_context(|| format!("snapshot {snapshot}"))?;
     Ok(0)
+}
+
+/// A bundle about to be written: the key read and the directory checked, so a scan with
+/// `--evidence` refuses a bad key or a used directory before it collects anything.
+pub struct Bundle {
+    key: Ed25519KeyPair,
+    out: PathBuf,
+}
+
+impl Bundle {
+    /// `flag` names the option that gave `out`, for the messages.
+    pub fn prepare(key: &str, out: &str, flag: &str) -> Result<Bundle> {
+        let key = read_key(key)?;
+        let out = PathBuf::from(out);
+        if out.exists()
+            && std::fs::read_dir(&out)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            bail!(
+                "{flag} {} exists and is not an empty directory",
+                out.display()
+            );
+        }
+        let parent = parent_of(&out);
+        if !parent.is_dir() {
+            bail!(
+                "{flag} {}: {} is not a directory",
+                out.display(),
+                parent.display()
+            );
+        }
+        Ok(Bundle { key, out })
+    }
+
+    /// Writes the bundle of the snapshot (its bytes, as bundled) and the policies.
+    pub fn write(&self, snap_bytes: &[u8], sources: &[PolicySource]) -> Result<()> {
+        let (key, out) = (&self.key, self.out.as_path());
+        let Contents {
+            mut files,
+            statement,
+        } = build(snap_bytes, sources)?;
+        let payload = serde_json::to_vec(&statement)?;
+        let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
+        let envelope = Envelope {
+            payload: base64(&payload),
+            payload_type: PAYLOAD_TYPE.into(),
+            signatures: vec![Signature {
+                keyid: sha256_hex(key.public_key().as_ref()),
+                sig: base64(sig.as_ref()),
+            }],
+        };
+        let mut envelope_bytes = serde_json::to_vec_pretty(&envelope)?;
+        envelope_bytes.push(b'\n');
+        files.push((ENVELOPE.to_string(), envelope_bytes));
+
+        // Everything into a new sibling directory first (created here, never reused), then one
+        // rename.
+        let parent = parent_of(out);
+        let staging = (0u32..)
+            .map(|n| parent.join(format!(".infraverify-evidence.{}.{n}", std::process::id())))
+            .find(|p| std::fs::create_dir(p).is_ok())
+            .expect("some staging name is free");
+        let result = (|| -> Result<()> {
+            for (name, bytes) in &files {
+                let path = staging.join(name);
+                std::fs::create_dir_all(path.parent().expect("bundle files are in a directory"))?;
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if out.exists() {
+                std::fs::remove_dir(out)?;
+            }
+            std::fs::rename(&staging, out)
+                .with_context(|| format!("cannot move the bundle to {}", out.display()))?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        eprintln!(
+            "infraverify: wrote the evidence bundle {} ({} files, signed by key {})",
+            out.display(),
+            files.len(),
+            envelope.signatures[0].keyid
+        );
+        Ok(())
+    }
+}
+
+fn parent_of(out: &Path) -> &Path {
+    out.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// The most a bundled file may hold: a snapshot of a large account is tens of MiB.

@@ -45,6 +45,8 @@ impl PolicySource {
 #[derive(Debug)]
 pub struct Policy {
     pub files: Vec<String>,
+    /// The SHA-256 of each file's text, lowercase hex, in the order of `files`.
+    pub sha256: Vec<String>,
     pub name: Option<String>,
     pub regions: Vec<String>,
     pub domain: Option<String>,
@@ -99,6 +101,10 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
     let mut diags = Vec::new();
     let mut policy = Policy {
         files: sources.iter().map(|s| s.name.clone()).collect(),
+        sha256: sources
+            .iter()
+            .map(|s| crate::evidence::sha256_hex(s.text.as_bytes()))
+            .collect(),
         name: None,
         regions: Vec::new(),
         domain: None,

@@ -27,7 +27,7 @@ mod tests {
         .backup_retention_days = Some(7);
         let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
-        let report = Report::new(&snap, &policy.files, findings, o);
+        let report = Report::new(&snap, &policy, findings, o);
         let text = render(&report);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

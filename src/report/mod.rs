@@ -1,9 +1,11 @@
 //! Reports: one model ([`Report`]), one pure writer per format, files written atomically.
 
 pub mod handoff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod overview;
 pub mod sarif;
 pub mod table;
 
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Outcome;
 use crate::finding::{Finding, Status};
 use crate::inventory::{Snapshot, Timestamp, ToolInfo};
+use crate::policy::Policy;
 
 pub const REPORT_SCHEMA: &str = "infraverify/report/v1";
 
@@ -28,6 +31,11 @@ pub struct RunInfo {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub policies: Vec<String>,
+    /// The SHA-256 of each policy file's text, lowercase hex, in the order of `policies`
+    /// (absent in reports of earlier versions, and in a merge of reports one of which
+    /// lacks them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_sha256: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +105,7 @@ pub struct Report {
 impl Report {
     pub fn new(
         snap: &Snapshot,
-        policies: &[String],
+        policy: &Policy,
         findings: Vec<Finding>,
         outcome: Outcome,
     ) -> Report {
@@ -110,7 +118,8 @@ impl Report {
                 account: snap.collection.account.clone(),
                 accounts: vec![],
                 regions: snap.collection.regions.clone(),
-                policies: policies.to_vec(),
+                policies: policy.files.clone(),
+                policy_sha256: policy.sha256.clone(),
             },
             summary: Summary::of(&findings),
             exit_code: outcome.code(),
@@ -133,11 +142,11 @@ impl Report {
     /// collection errors together.
     pub fn new_many(
         snaps: &[Snapshot],
-        policies: &[String],
+        policy: &Policy,
         findings: Vec<Finding>,
         outcome: Outcome,
     ) -> Report {
-        let mut r = Report::new(&snaps[0], policies, findings, outcome);
+        let mut r = Report::new(&snaps[0], policy, findings, outcome);
         if snaps.len() > 1 {
             let mut accounts: Vec<String> = snaps
                 .iter()
@@ -152,7 +161,7 @@ impl Report {
                 r.run.started_at = r.run.started_at.min(s.collection.started_at);
                 r.run.finished_at = r.run.finished_at.max(s.collection.finished_at);
                 r.run.regions.extend(s.collection.regions.iter().cloned());
-                let mut errors = Report::new(s, policies, vec![], outcome).errors;
+                let mut errors = Report::new(s, policy, vec![], outcome).errors;
                 for e in &mut errors {
                     e.account = s.collection.account.clone();
                 }
@@ -179,7 +188,23 @@ impl Report {
         let mut accounts: Vec<String> = out.run.accounts.clone();
         accounts.extend(out.run.account.take());
         let mut codes = vec![out.exit_code];
+        // Each policy with its digest, while every report has them: two shards that ran a
+        // policy of one name with different texts show both.
+        let pairs = |r: &RunInfo| -> Option<Vec<(String, String)>> {
+            (!r.policy_sha256.is_empty() && r.policy_sha256.len() == r.policies.len()).then(|| {
+                r.policies
+                    .iter()
+                    .cloned()
+                    .zip(r.policy_sha256.iter().cloned())
+                    .collect()
+            })
+        };
+        let mut digests = pairs(&out.run);
         for r in it {
+            match (&mut digests, pairs(&r.run)) {
+                (Some(d), Some(p)) => d.extend(p),
+                _ => digests = None,
+            }
             out.run.started_at = out.run.started_at.min(r.run.started_at);
             out.run.finished_at = out.run.finished_at.max(r.run.finished_at);
             out.run.regions.extend(r.run.regions);
@@ -205,6 +230,12 @@ impl Report {
         ] {
             v.sort();
             v.dedup();
+        }
+        out.run.policy_sha256.clear();
+        if let Some(mut d) = digests {
+            d.sort();
+            d.dedup();
+            (out.run.policies, out.run.policy_sha256) = d.into_iter().unzip();
         }
         out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         out.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -232,6 +263,7 @@ impl Report {
             Format::Junit => Some(junit::render(self)),
             Format::Sarif => Some(sarif::render(self)),
             Format::Markdown => Some(markdown::render(self)),
+            Format::Html => Some(html::render(self)),
         }
     }
 }
@@ -249,6 +281,8 @@ pub enum Format {
     Sarif,
     /// `report.md`: for a pull-request comment or the job summary.
     Markdown,
+    /// `report.html`: one self-contained page, for the audit and as a CI artifact.
+    Html,
 }
 
 impl Format {
@@ -260,6 +294,7 @@ impl Format {
             Format::Junit => Some("report.junit.xml"),
             Format::Sarif => Some("report.sarif"),
             Format::Markdown => Some("report.md"),
+            Format::Html => Some("report.html"),
         }
     }
 }
@@ -356,7 +391,7 @@ pub(crate) mod tests {
             .unwrap();
         manual.status = crate::finding::Status::Manual;
         let o = outcome(&findings, Severity::Low, snap.errors.len());
-        let mut r = Report::new(&snap, &policy.files, findings, o);
+        let mut r = Report::new(&snap, &policy, findings, o);
         r.warnings
             .push("waiver at p.toml:3 matches no finding".into());
         r

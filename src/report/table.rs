@@ -6,6 +6,7 @@
 
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
+use super::overview::status_rank;
 use super::Report;
 use crate::checklist::{control_order, Section};
 use crate::engine::Outcome;
@@ -52,18 +53,6 @@ fn status_cell(f: &Finding, color: bool) -> Cell {
         Status::Skipped => cell.fg(Color::DarkGrey),
         Status::Manual => cell.fg(Color::Cyan),
         Status::Waived => cell.fg(Color::Blue),
-    }
-}
-
-/// Fail and error first within a section, so the eye lands on them.
-fn status_rank(s: Status) -> u8 {
-    match s {
-        Status::Fail => 0,
-        Status::Error => 1,
-        Status::Manual => 2,
-        Status::Waived => 3,
-        Status::Pass => 4,
-        Status::Skipped => 5,
     }
 }
 
@@ -174,18 +163,6 @@ fn full_table(out: &mut String, report: &Report, style: Style) {
     }
 }
 
-/// The verdict of a control: the worst of its findings' statuses.
-fn worst(statuses: impl Iterator<Item = Status>) -> Option<Status> {
-    statuses.min_by_key(|s| match s {
-        Status::Fail => 0,
-        Status::Error => 1,
-        Status::Manual => 2,
-        Status::Waived => 3,
-        Status::Pass => 4,
-        Status::Skipped => 5,
-    })
-}
-
 fn paint(text: &str, status: Option<Status>, color: bool) -> String {
     let code = match status {
         _ if !color => return text.to_string(),
@@ -258,93 +235,30 @@ const EVIDENCE_SHOWN: usize = 200;
 /// finding names), then every failure and error in detail.
 fn checklist(out: &mut String, report: &Report, style: Style) {
     let width = usize::from(style.width.unwrap_or(80).max(60));
-    let mut controls: Vec<(&str, Option<Section>, &str)> = crate::checklist::CONTROLS
-        .iter()
-        .map(|(id, section, statement)| (*id, Some(*section), *statement))
-        .collect();
-    let mut others: Vec<&str> = report
-        .findings
-        .iter()
-        .flat_map(|f| f.controls.iter().map(String::as_str))
-        .filter(|c| crate::checklist::section_of(c).is_none())
-        .collect();
-    others.sort_unstable();
-    others.dedup();
-    controls.extend(others.into_iter().map(|c| (c, None, "")));
-    let id_width = controls.iter().map(|c| c.0.len()).max().unwrap_or(6);
-
-    let mut section = None;
-    for (i, (control, sec, statement)) in controls.iter().enumerate() {
-        if i == 0 || *sec != section {
-            section = *sec;
+    let rows = super::overview::controls(report);
+    let id_width = rows.iter().map(|c| c.id.len()).max().unwrap_or(6);
+    for (i, row) in rows.iter().enumerate() {
+        if i == 0 || row.section != rows[i - 1].section {
             out.push('\n');
-            out.push_str(sec.map_or("Other", |s| s.title()));
+            out.push_str(row.section.map_or("Other", |s| s.title()));
             out.push('\n');
         }
-        let mut mine: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.controls.iter().any(|c| c == control))
-            .collect();
-        mine.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.sort_key().cmp(&b.sort_key()))
-        });
-        let verdict = worst(mine.iter().map(|f| f.status));
-        let count = |s: Status| mine.iter().filter(|f| f.status == s).count();
-        let (label, counts) = match verdict {
-            None => ("-", "not checked".to_string()),
-            Some(Status::Fail) => ("FAIL", format!("{} of {}", count(Status::Fail), mine.len())),
-            Some(Status::Error) => (
-                "ERROR",
-                format!("{} of {}", count(Status::Error), mine.len()),
-            ),
-            Some(Status::Waived) => (
-                "WAIVED",
-                format!("{} of {}", count(Status::Waived), mine.len()),
-            ),
-            Some(Status::Manual) => ("MANUAL", "attest".to_string()),
-            Some(Status::Pass) => ("PASS", format!("{} pass", count(Status::Pass))),
-            Some(Status::Skipped) => ("SKIPPED", String::new()),
-        };
-        let detail = match verdict {
-            Some(s @ (Status::Fail | Status::Error | Status::Waived)) => {
-                let hit: Vec<&&Finding> = mine.iter().filter(|f| f.status == s).collect();
-                let first = hit[0].resource.display();
-                match hit.len() {
-                    1 => first,
-                    n => format!("{first} +{} more", n - 1),
-                }
-            }
-            None => "no rule of the policy checks it".to_string(),
-            _ => statement.to_string(),
-        };
+        let control = row.id;
         let lead = format!("  {control:<id_width$}  ");
         let rest = width.saturating_sub(lead.chars().count() + 8 + 10);
         out.push_str(&lead);
-        out.push_str(&paint(&format!("{label:<8}"), verdict, style.color));
-        out.push_str(&format!("{counts:<10}{}\n", fit(&detail, rest)));
+        out.push_str(&paint(
+            &format!("{:<8}", row.label),
+            row.verdict,
+            style.color,
+        ));
+        out.push_str(&format!("{:<10}{}\n", row.counts, fit(&row.detail, rest)));
     }
 
-    let mut details: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Error))
-        .collect();
+    let details = super::overview::in_detail(report);
     if details.is_empty() {
         return;
     }
-    details.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (
-                status_rank(f.status),
-                f.controls.first().map(|c| control_order(c)),
-                std::cmp::Reverse(f.severity),
-            )
-        };
-        key(a).cmp(&key(b)).then(a.sort_key().cmp(&b.sort_key()))
-    });
     let fails = details.iter().filter(|f| f.status == Status::Fail).count();
     let errors = details.len() - fails;
     out.push_str(&format!(
@@ -544,7 +458,7 @@ mod tests {
             .multi_az = Some(false);
         let findings = evaluate(&policy, &snap).findings;
         let o = outcome(&findings, Severity::Low, 0);
-        Report::new(&snap, &policy.files, findings, o)
+        Report::new(&snap, &policy, findings, o)
     }
 
     const ALL: Style = Style {

@@ -83,6 +83,7 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
             ENVELOPE,
             MANIFEST,
             "policies/000-lifetimecircle.toml",
+            "reports/report.html",
             "reports/report.json",
             "reports/report.junit.xml",
             "reports/report.md",
@@ -95,7 +96,7 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
     assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
     let payload = infraverify_payload(&envelope);
     assert_eq!(payload["predicateType"], PREDICATE_TYPE);
-    assert_eq!(payload["subject"].as_array().unwrap().len(), 7);
+    assert_eq!(payload["subject"].as_array().unwrap().len(), 8);
     assert_eq!(payload["predicate"]["verdicts"]["IAM-4"], "fail");
     assert_eq!(payload["predicate"]["verdicts"]["RDS-3"], "pass");
     assert_eq!(payload["predicate"]["account"], "123456789012");
@@ -112,7 +113,7 @@ fn a_signed_bundle_verifies_and_any_changed_byte_is_found_and_named() {
 
     let ok = verify(dir.path(), "bundle", "key.pub.pem");
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert!(stdout(&ok).contains("verified: 7 files"), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("verified: 8 files"), "{}", stdout(&ok));
     // Another key: refused, naming the envelope.
     let other = verify(dir.path(), "bundle", "other.pub.pem");
     assert_eq!(other.status.code(), Some(2));
@@ -263,4 +264,66 @@ fn bad_keys_and_a_used_directory_are_invalid_input_and_nothing_is_written() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `scan --evidence DIR --key K`: the bundle of the scan's own snapshot, with the reports
+/// the scan wrote, verified like any other; a bad key or a used directory is refused before
+/// anything is collected.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_writes_its_own_evidence_bundle() {
+    let region = "eu-south-2";
+    crate::seed::seed(region, crate::seed::Options::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    keys(dir.path(), "key");
+    let out = crate::support::scan(dir.path(), region)
+        .formats(&["json", "html"])
+        .out_dir("reports")
+        .args(&["--evidence", "bundle", "--key", "key.pem"])
+        .run_async()
+        .await;
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wrote the evidence bundle bundle"),
+        "{}",
+        stderr(&out)
+    );
+    let bundle = dir.path().join("bundle");
+    for report in ["report.json", "report.html"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("reports").join(report)).unwrap(),
+            std::fs::read(bundle.join("reports").join(report)).unwrap(),
+            "{report}: the bundle holds what the scan reported"
+        );
+    }
+    let snap = read_json(&bundle.join("snapshot.json"));
+    assert_eq!(snap["collection"]["regions"], serde_json::json!([region]));
+    let ok = verify(dir.path(), "bundle", "key.pub.pem");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+
+    // Refused up front: the directory is used now, and a key that is not one.
+    let used = crate::support::scan(dir.path(), region)
+        .args(&["--evidence", "bundle", "--key", "key.pem"])
+        .run_async()
+        .await;
+    assert_eq!(used.status.code(), Some(2), "{}", stderr(&used));
+    assert!(
+        stderr(&used).contains("--evidence bundle exists and is not an empty directory"),
+        "{}",
+        stderr(&used)
+    );
+    std::fs::write(dir.path().join("bad.pem"), "not a key").unwrap();
+    let bad = crate::support::scan(dir.path(), region)
+        .via("http://127.0.0.1:9")
+        .args(&["--evidence", "other", "--key", "bad.pem"])
+        .run_async()
+        .await;
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("bad.pem"), "{}", stderr(&bad));
+    assert!(!dir.path().join("other").exists());
+    // --evidence needs --key.
+    let alone = crate::support::scan(dir.path(), region)
+        .args(&["--evidence", "other"])
+        .run_async()
+        .await;
+    assert_eq!(alone.status.code(), Some(2), "{}", stderr(&alone));
 }

@@ -146,7 +146,9 @@ fn the_example_reports_match_the_golden_files_byte_for_byte() {
     let out = infraverify(dir.path())
         .args(["evaluate", EXAMPLE, "--out-dir", "reports"])
         .args(["--format", "table", "--format", "json", "--format", "junit"])
-        .args(["--format", "sarif", "--format", "markdown"])
+        .args([
+            "--format", "sarif", "--format", "markdown", "--format", "html",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
@@ -170,6 +172,7 @@ fn the_example_reports_match_the_golden_files_byte_for_byte() {
         ("report.junit.xml", read("report.junit.xml")),
         ("report.sarif", read("report.sarif")),
         ("report.md", read("report.md")),
+        ("report.html", read("report.html")),
     ];
     let bless = std::env::var_os("INFRAVERIFY_BLESS").is_some();
     let mut differ = Vec::new();

@@ -4,6 +4,7 @@
 //! which `scripts/test.sh` sets after starting moto on a free loopback port. Each such
 //! test seeds its own region, so tests run in parallel without seeing each other.
 
+mod browser;
 mod cli;
 mod edge;
 mod emulator;

@@ -265,7 +265,7 @@ fn mutated_snapshots_load_or_are_refused_and_what_loads_evaluates_and_renders() 
                     infraverify::finding::Severity::Low,
                     snap.errors.len(),
                 );
-                let r = Report::new(&snap, &policy.files, eval.findings, outcome);
+                let r = Report::new(&snap, &policy, eval.findings, outcome);
                 for f in [Format::Json, Format::Junit, Format::Sarif, Format::Markdown] {
                     assert!(r.render(f).is_some());
                 }
