@@ -528,7 +528,27 @@ async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
                      snapshots (--save-snapshot) and run `infraverify evidence` on each"
                 );
             }
-            Some(crate::evidence::Bundle::prepare(key, dir, "--evidence")?)
+            let bundle = crate::evidence::Bundle::prepare(key, dir, "--evidence")?;
+            // The bundle moves into place whole: it cannot share a directory with files the
+            // scan writes.
+            let abs =
+                |p: &str| std::path::absolute(p).unwrap_or_else(|_| std::path::PathBuf::from(p));
+            let ev = abs(dir);
+            let overlaps = |p: &Path| p.starts_with(&ev) || ev.starts_with(p);
+            if output.formats.iter().any(|f| f.file_name().is_some())
+                && overlaps(&abs(&output.out_dir))
+            {
+                bail!(
+                    "--evidence {dir} and --out-dir {} overlap; give the bundle a directory of its own",
+                    output.out_dir
+                );
+            }
+            if let Some(snap) = &save_snapshot {
+                if abs(snap).starts_with(&ev) {
+                    bail!("--save-snapshot {snap} is inside --evidence {dir}; the bundle holds the snapshot itself");
+                }
+            }
+            Some(bundle)
         }
         _ => None,
     };
@@ -539,11 +559,20 @@ async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
             write_file(Path::new(&p), snap.to_json().as_bytes())?;
         }
     }
-    let code = report_on(&policy, &snaps, &output, baseline.as_ref())?;
-    if let Some(bundle) = bundle {
-        bundle.write(snaps[0].to_json().as_bytes(), &sources)?;
+    let reported = report_on(&policy, &snaps, &output, baseline.as_ref())?;
+    let Some(bundle) = bundle else {
+        return reported.strict(&output, "");
+    };
+    bundle
+        .write(snaps[0].to_json().as_bytes(), "of this scan", &sources)
+        .context("the reports were written, the evidence bundle was not")?;
+    if output.fail_on != crate::finding::Severity::Low || output.baseline.is_some() {
+        eprintln!(
+            "note: the evidence bundle's reports are the plain evaluation (--fail-on low, no \
+             baseline), so its exit code and verdicts may differ from this run's"
+        );
     }
-    Ok(code)
+    reported.strict(&output, " and the evidence bundle")
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<u8> {
@@ -570,7 +599,7 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
     read_repo(&repo, &mut snaps[0]);
-    report_on(&policy, &snaps, &output, baseline.as_ref())
+    report_on(&policy, &snaps, &output, baseline.as_ref())?.strict(&output, "")
 }
 
 fn check_repo(repo: &RepoArgs) -> Result<()> {
@@ -639,7 +668,7 @@ fn report_on(
     snaps: &[Snapshot],
     output: &OutputArgs,
     baseline: Option<&Report>,
-) -> Result<u8> {
+) -> Result<Reported> {
     let engine::Evaluation {
         mut findings,
         warnings,
@@ -683,14 +712,30 @@ fn report_on(
             }
         }
     }
-    if output.strict && !report.warnings.is_empty() {
-        bail!(
-            "--strict: {} warning{} (listed above); the reports were written",
-            report.warnings.len(),
-            if report.warnings.len() == 1 { "" } else { "s" }
-        );
+    Ok(Reported {
+        code: outcome.code(),
+        warnings: report.warnings.len(),
+    })
+}
+
+/// What [`report_on`] leaves to its caller: the exit code, and the warnings `--strict`
+/// turns into an error once everything the run writes is written.
+struct Reported {
+    code: u8,
+    warnings: usize,
+}
+
+impl Reported {
+    fn strict(self, output: &OutputArgs, also: &str) -> Result<u8> {
+        if output.strict && self.warnings > 0 {
+            bail!(
+                "--strict: {} warning{} (listed above); the reports{also} were written",
+                self.warnings,
+                if self.warnings == 1 { "" } else { "s" }
+            );
+        }
+        Ok(self.code)
     }
-    Ok(outcome.code())
 }
 
 fn terminal_width() -> Option<u16> {

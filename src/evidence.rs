@@ -321,9 +321,7 @@ pub fn write(snapshot: &str, sources: Vec<PolicySource>, key: &str, out: &str) -
     let bundle = Bundle::prepare(key, out, "--out")?;
     let snap_bytes =
         std::fs::read(snapshot).with_context(|| format!("cannot read snapshot {snapshot}"))?;
-    bundle
-        .write(&snap_bytes, &sources)
-        .with_context(|| format!("snapshot {snapshot}"))?;
+    bundle.write(&snap_bytes, snapshot, &sources)?;
     Ok(0)
 }
 
@@ -357,16 +355,20 @@ impl Bundle {
                 parent.display()
             );
         }
+        // The bundle is built beside its place and moved in: the parent must be writable.
+        let probe = staging_dir(&out).with_context(|| format!("{flag} {}", out.display()))?;
+        std::fs::remove_dir(&probe)?;
         Ok(Bundle { key, out })
     }
 
-    /// Writes the bundle of the snapshot (its bytes, as bundled) and the policies.
-    pub fn write(&self, snap_bytes: &[u8], sources: &[PolicySource]) -> Result<()> {
+    /// Writes the bundle of the snapshot (its bytes, as bundled; `label` names it in
+    /// messages) and the policies.
+    pub fn write(&self, snap_bytes: &[u8], label: &str, sources: &[PolicySource]) -> Result<()> {
         let (key, out) = (&self.key, self.out.as_path());
         let Contents {
             mut files,
             statement,
-        } = build(snap_bytes, sources)?;
+        } = build(snap_bytes, sources).with_context(|| format!("snapshot {label}"))?;
         let payload = serde_json::to_vec(&statement)?;
         let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
         let envelope = Envelope {
@@ -383,11 +385,7 @@ impl Bundle {
 
         // Everything into a new sibling directory first (created here, never reused), then one
         // rename.
-        let parent = parent_of(out);
-        let staging = (0u32..)
-            .map(|n| parent.join(format!(".infraverify-evidence.{}.{n}", std::process::id())))
-            .find(|p| std::fs::create_dir(p).is_ok())
-            .expect("some staging name is free");
+        let staging = staging_dir(out)?;
         let result = (|| -> Result<()> {
             for (name, bytes) in &files {
                 let path = staging.join(name);
@@ -396,7 +394,9 @@ impl Bundle {
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
             if out.exists() {
-                std::fs::remove_dir(out)?;
+                std::fs::remove_dir(out).with_context(|| {
+                    format!("cannot replace the empty directory {}", out.display())
+                })?;
             }
             std::fs::rename(&staging, out)
                 .with_context(|| format!("cannot move the bundle to {}", out.display()))?;
@@ -414,6 +414,23 @@ impl Bundle {
         );
         Ok(())
     }
+}
+
+/// A new directory beside `out`, created here (never one that was there before).
+fn staging_dir(out: &Path) -> Result<PathBuf> {
+    let parent = parent_of(out);
+    for n in 0..1000u32 {
+        let p = parent.join(format!(".infraverify-evidence.{}.{n}", std::process::id()));
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create a directory in {}", parent.display()))
+            }
+        }
+    }
+    bail!("no free staging name in {}", parent.display())
 }
 
 fn parent_of(out: &Path) -> &Path {

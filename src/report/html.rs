@@ -20,8 +20,10 @@ struct Page<'a> {
     csp: String,
     style: &'static str,
     tool_version: &'a str,
-    verdict: &'static str,
+    verdict: String,
     verdict_class: &'static str,
+    /// New and known failures, with `--baseline`.
+    baseline: Option<String>,
     exit_code: u8,
     summary: &'a Summary,
     total: usize,
@@ -46,7 +48,9 @@ struct SectionView {
 }
 
 struct Row {
+    /// The control id as shown; `anchor`, as an id (`[A-Za-z0-9-]`, anything else `_`).
     id: String,
+    anchor: String,
     class: &'static str,
     symbol: &'static str,
     label: &'static str,
@@ -297,7 +301,8 @@ pub fn render(report: &Report) -> String {
             .expect("a section was pushed")
             .rows
             .push(Row {
-                id: anchor(id),
+                id: id.to_string(),
+                anchor: anchor(id),
                 class: class(verdict),
                 symbol: symbol(verdict),
                 label,
@@ -309,14 +314,8 @@ pub fn render(report: &Report) -> String {
             });
     }
 
-    let (verdict, verdict_class) = match report.exit_code {
-        1 => ("violations found", "fail"),
-        3 => (
-            "scan incomplete: some controls could not be observed",
-            "error",
-        ),
-        _ => ("no violations", "pass"),
-    };
+    let (verdict, verdict_class) = overview::verdict(report);
+    let baseline = overview::baseline_line(report);
     let accounts = match (&report.run.account, report.run.accounts.as_slice()) {
         (Some(a), _) => a.clone(),
         (None, []) => "unknown".to_string(),
@@ -347,6 +346,7 @@ pub fn render(report: &Report) -> String {
         tool_version: &report.tool.version,
         verdict,
         verdict_class,
+        baseline,
         exit_code: report.exit_code,
         summary: &report.summary,
         total: report.findings.len(),
@@ -483,5 +483,32 @@ mod tests {
             page.matches("<article class=\"finding fail\"").count(),
             r.summary.fail
         );
+    }
+
+    #[test]
+    fn exit_0_with_failures_is_not_shown_as_a_pass() {
+        let mut r = super::super::tests::sample_report();
+        for f in &mut r.findings {
+            if f.status == Status::Fail {
+                f.baseline = Some(BaselineState::Unchanged);
+            }
+        }
+        r.exit_code = 0;
+        let page = render(&r);
+        assert!(
+            page.contains("<p class=\"verdict known\""),
+            "not styled as a pass"
+        );
+        assert!(
+            page.contains(&format!(
+                "Exit 0: no failure decides the exit code, but {} failures stand: all are in the baseline.",
+                r.summary.fail
+            )),
+            "the failures are named"
+        );
+        assert!(page.contains(&format!(
+            "Baseline: 0 new failures, {} already in the baseline",
+            r.summary.fail
+        )));
     }
 }

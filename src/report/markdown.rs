@@ -95,11 +95,7 @@ fn folded(out: &mut String, title: &str, findings: &[&Finding]) {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let s = &report.summary;
-    let verdict = match report.exit_code {
-        1 => "violations found",
-        3 => "scan incomplete: some controls could not be observed",
-        _ => "no violations",
-    };
+    let (verdict, _) = super::overview::verdict(report);
     let _ = writeln!(
         out,
         "# infraverify report\n\nAccount `{}` · regions {} · policy {} · collected {}\n",
@@ -125,6 +121,9 @@ pub fn render(report: &Report) -> String {
         "| pass | fail | error | skipped | manual | waived |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n\n**Exit {}: {verdict}.**\n",
         s.pass, s.fail, s.error, s.skipped, s.manual, s.waived, report.exit_code
     );
+    if let Some(line) = super::overview::baseline_line(report) {
+        let _ = writeln!(out, "{line}\n");
+    }
     let with = |status: Status| -> Vec<&Finding> {
         report
             .findings

@@ -4,7 +4,8 @@
 
 use super::Report;
 use crate::checklist::{control_order, Section};
-use crate::finding::{Finding, Status};
+use crate::engine::Outcome;
+use crate::finding::{BaselineState, Finding, Status};
 
 /// One control of the checklist as the overview shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,9 +18,11 @@ pub struct ControlRow<'a> {
     pub verdict: Option<Status>,
     /// The verdict in capitals, `-` for none.
     pub label: &'static str,
-    /// `2 of 12` (findings with the verdict's status of all its findings), `3 pass`.
+    /// `2 of 12` (findings with the verdict's status of all its findings; a failing
+    /// control's errors beside: `2 of 12, 3 error`), `3 pass`.
     pub counts: String,
-    /// The first resource with the verdict's status (`+N more`), else the statement.
+    /// The first resource with the verdict's status (`+N more resources`: other resources
+    /// with that status), else the statement.
     pub detail: String,
 }
 
@@ -69,9 +72,12 @@ pub fn controls(report: &Report) -> Vec<ControlRow<'_>> {
                 .map(|f| f.status)
                 .min_by_key(|s| status_rank(*s));
             let hits: Vec<&&Finding> = mine.iter().filter(|f| Some(f.status) == verdict).collect();
+            let errors = mine.iter().filter(|f| f.status == Status::Error).count();
             let of = || format!("{} of {}", hits.len(), mine.len());
             let (label, counts) = match verdict {
-                None => ("-", "not checked".to_string()),
+                None => ("-", String::new()),
+                // A control that fails may also have findings that could not be judged.
+                Some(Status::Fail) if errors > 0 => ("FAIL", format!("{}, {errors} error", of())),
                 Some(Status::Fail) => ("FAIL", of()),
                 Some(Status::Error) => ("ERROR", of()),
                 Some(Status::Waived) => ("WAIVED", of()),
@@ -81,10 +87,21 @@ pub fn controls(report: &Report) -> Vec<ControlRow<'_>> {
             };
             let detail = match verdict {
                 Some(Status::Fail | Status::Error | Status::Waived) => {
+                    // Several rules may fail one resource: count resources, not findings.
+                    let mut resources: Vec<_> = hits
+                        .iter()
+                        .map(|f| {
+                            let r = &f.resource;
+                            (&r.kind, &r.id, &r.region, &r.account)
+                        })
+                        .collect();
+                    resources.sort();
+                    resources.dedup();
                     let first = hits[0].resource.display();
-                    match hits.len() {
+                    match resources.len() {
                         1 => first,
-                        n => format!("{first} +{} more", n - 1),
+                        2 => format!("{first} +1 more resource"),
+                        n => format!("{first} +{} more resources", n - 1),
                     }
                 }
                 None => "no rule of the policy checks it".to_string(),
@@ -121,4 +138,57 @@ pub fn in_detail(report: &Report) -> Vec<&Finding> {
         key(a).cmp(&key(b)).then(a.sort_key().cmp(&b.sort_key()))
     });
     details
+}
+
+/// What the exit code means, in words, and its kind (`fail`, `error`, `known`: exit 0 with
+/// failures that do not decide it, `pass`). Every report says it the same way.
+pub fn verdict(report: &Report) -> (String, &'static str) {
+    let fails = report.summary.fail;
+    match report.exit_code {
+        c if c == Outcome::Violations.code() => ("violations found".to_string(), "fail"),
+        c if c == Outcome::Incomplete.code() => (
+            "scan incomplete: some controls could not be observed".to_string(),
+            "error",
+        ),
+        // Exit 0 with failures: none of them decides the gate, but they are failures.
+        _ if fails > 0 => {
+            let known = report
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail)
+                .all(|f| f.baseline == Some(BaselineState::Unchanged));
+            (
+                format!(
+                    "no failure decides the exit code, but {fails} failure{} stand{}: {}",
+                    if fails == 1 { "" } else { "s" },
+                    if fails == 1 { "s" } else { "" },
+                    if known {
+                        "all are in the baseline"
+                    } else {
+                        "in the baseline, or below --fail-on"
+                    }
+                ),
+                "known",
+            )
+        }
+        _ => ("no violations".to_string(), "pass"),
+    }
+}
+
+/// With `--baseline`: how many failures are new and how many were known, in words.
+pub fn baseline_line(report: &Report) -> Option<String> {
+    let count = |state| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.baseline == Some(state))
+            .count()
+    };
+    let (new, known) = (count(BaselineState::New), count(BaselineState::Unchanged));
+    (new + known > 0).then(|| {
+        format!(
+            "Baseline: {new} new failure{}, {known} already in the baseline (these do not fail the gate).",
+            if new == 1 { "" } else { "s" }
+        )
+    })
 }

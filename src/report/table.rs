@@ -9,7 +9,6 @@ use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use super::overview::status_rank;
 use super::Report;
 use crate::checklist::{control_order, Section};
-use crate::engine::Outcome;
 use crate::finding::{Finding, Status};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -152,10 +151,10 @@ fn full_table(out: &mut String, report: &Report, style: Style) {
             };
             table.add_row(vec![
                 status_cell(f, style.color),
-                Cell::new(f.controls.join(", ")),
+                Cell::new(clean(&f.controls.join(", "))),
                 Cell::new(&f.rule),
-                Cell::new(resource),
-                Cell::new(&f.message),
+                Cell::new(clean(&resource)),
+                Cell::new(clean(&f.message)),
             ]);
         }
         out.push_str(&table.to_string());
@@ -176,55 +175,103 @@ fn paint(text: &str, status: Option<Status>, color: bool) -> String {
     format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }
 
-/// `text` cut to `max` characters, the cut marked with an ellipsis.
+/// `text` with every control character (a newline, a tab, an escape sequence's ESC)
+/// made visible and harmless: names come from the account, and a raw ESC or carriage
+/// return could redraw the terminal's lines.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' | '\r' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// The terminal columns `text` takes (a CJK character two, a combining mark none).
+fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+fn char_columns(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// `text`, cleaned, cut to `max` columns, the cut marked with an ellipsis.
 fn fit(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
+    let text = clean(text);
+    if columns(&text) <= max {
+        return text;
     }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = char_columns(c);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
     cut.push('…');
     cut
 }
 
-/// `text` broken into lines of at most `width` characters at spaces (a longer word is
-/// broken where it must), each line indented by `indent` spaces.
+/// `text`, cleaned, broken into lines of at most `width` columns at spaces (a longer word
+/// is broken where it must), each line indented by `indent` spaces.
 fn wrap(text: &str, indent: usize, width: usize) -> String {
     let room = width.saturating_sub(indent).max(20);
     let pad = " ".repeat(indent);
     let mut out = String::new();
     let mut line = String::new();
-    let flush = |line: &mut String, out: &mut String| {
+    let mut used = 0;
+    let flush = |line: &mut String, used: &mut usize, out: &mut String| {
         if !line.is_empty() {
             out.push_str(&pad);
             out.push_str(line);
             out.push('\n');
             line.clear();
+            *used = 0;
         }
     };
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
+    for word in clean(text).split_whitespace() {
+        let mut word: &str = word;
         loop {
-            let used = line.chars().count();
+            let w = columns(word);
             let gap = usize::from(used > 0);
-            if used + gap + word.len() <= room {
+            if used + gap + w <= room {
                 if gap == 1 {
                     line.push(' ');
                 }
-                line.extend(word.iter());
+                line.push_str(word);
+                used += gap + w;
                 break;
             }
             if used > 0 {
-                flush(&mut line, &mut out);
+                flush(&mut line, &mut used, &mut out);
                 continue;
             }
-            // A word longer than a whole line.
-            let rest = word.split_off(room);
-            line.extend(word.iter());
-            flush(&mut line, &mut out);
-            word = rest;
+            // A word wider than a whole line: as much as fits, then the rest.
+            let mut taken = 0;
+            let mut split = 0;
+            for (i, c) in word.char_indices() {
+                let cw = char_columns(c);
+                if taken + cw > room && i > 0 {
+                    break;
+                }
+                taken += cw;
+                split = i + c.len_utf8();
+            }
+            line.push_str(&word[..split]);
+            used = taken;
+            flush(&mut line, &mut used, &mut out);
+            word = &word[split..];
+            if word.is_empty() {
+                break;
+            }
         }
     }
-    flush(&mut line, &mut out);
+    flush(&mut line, &mut used, &mut out);
     out
 }
 
@@ -236,23 +283,32 @@ const EVIDENCE_SHOWN: usize = 200;
 fn checklist(out: &mut String, report: &Report, style: Style) {
     let width = usize::from(style.width.unwrap_or(80).max(60));
     let rows = super::overview::controls(report);
-    let id_width = rows.iter().map(|c| c.id.len()).max().unwrap_or(6);
+    let id_width = rows.iter().map(|c| columns(c.id)).max().unwrap_or(6);
+    // The widest count, and two spaces before the detail.
+    let counts_width = rows.iter().map(|c| columns(&c.counts)).max().unwrap_or(0) + 2;
     for (i, row) in rows.iter().enumerate() {
         if i == 0 || row.section != rows[i - 1].section {
             out.push('\n');
             out.push_str(row.section.map_or("Other", |s| s.title()));
             out.push('\n');
         }
-        let control = row.id;
-        let lead = format!("  {control:<id_width$}  ");
-        let rest = width.saturating_sub(lead.chars().count() + 8 + 10);
+        let id = clean(row.id);
+        let lead = format!(
+            "  {id}{}  ",
+            " ".repeat(id_width.saturating_sub(columns(&id)))
+        );
+        let rest = width.saturating_sub(columns(&lead) + 8 + counts_width);
         out.push_str(&lead);
         out.push_str(&paint(
             &format!("{:<8}", row.label),
             row.verdict,
             style.color,
         ));
-        out.push_str(&format!("{:<10}{}\n", row.counts, fit(&row.detail, rest)));
+        out.push_str(&format!(
+            "{:<counts_width$}{}\n",
+            row.counts,
+            fit(&row.detail, rest)
+        ));
     }
 
     let details = super::overview::in_detail(report);
@@ -317,13 +373,7 @@ fn checklist(out: &mut String, report: &Report, style: Style) {
 
 fn footer(out: &mut String, report: &Report) {
     let s = &report.summary;
-    let verdict = match report.exit_code {
-        c if c == Outcome::Violations.code() => "violations found",
-        c if c == Outcome::Incomplete.code() => {
-            "scan incomplete: some controls could not be observed"
-        }
-        _ => "no violations",
-    };
+    let (verdict, _) = super::overview::verdict(report);
     out.push_str(&format!(
         "\n{} findings: {} pass, {} fail, {} error, {} skipped, {} manual, {} waived.\nExit {}: {verdict}.\n",
         report.findings.len(),
@@ -335,21 +385,9 @@ fn footer(out: &mut String, report: &Report) {
         s.waived,
         report.exit_code
     ));
-    let new = report
-        .findings
-        .iter()
-        .filter(|f| f.baseline == Some(crate::finding::BaselineState::New))
-        .count();
-    let unchanged = report
-        .findings
-        .iter()
-        .filter(|f| f.baseline == Some(crate::finding::BaselineState::Unchanged))
-        .count();
-    if new + unchanged > 0 {
-        out.push_str(&format!(
-            "Baseline: {new} new failure{}, {unchanged} already in the baseline (these do not fail the gate).\n",
-            if new == 1 { "" } else { "s" }
-        ));
+    if let Some(line) = super::overview::baseline_line(report) {
+        out.push_str(&line);
+        out.push('\n');
     }
     if !report.errors.is_empty() {
         out.push_str("\nCollection errors (the controls that needed this data are ERROR):\n");
@@ -371,7 +409,7 @@ fn grouped_errors(errors: &[super::ErrorEntry]) -> String {
     let mut out = String::new();
     for g in groups {
         if g.len() == 1 {
-            out.push_str(&format!("  {}\n", g[0]));
+            out.push_str(&format!("  {}\n", clean(&g[0].to_string())));
             continue;
         }
         const SHOWN: usize = 4;
@@ -392,7 +430,7 @@ fn grouped_errors(errors: &[super::ErrorEntry]) -> String {
         out.push_str(&format!(
             "  {} calls failed: {}\n    {}{}\n",
             g.len(),
-            g[0].message,
+            clean(&g[0].message),
             calls.join(", "),
             if g.len() > SHOWN {
                 format!(" and {} more", g.len() - SHOWN)
@@ -614,5 +652,65 @@ mod tests {
         );
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
+    }
+
+    #[test]
+    fn hostile_names_wide_names_and_large_counts_keep_to_80_columns() {
+        let mut r = report();
+        let base = r
+            .findings
+            .iter()
+            .find(|f| f.controls == ["RDS-3"])
+            .unwrap()
+            .clone();
+        // Many failing resources, names in CJK (two columns each), and one that tries to
+        // redraw the terminal: a carriage return and an escape sequence.
+        for i in 0..1300 {
+            let mut f = base.clone();
+            f.resource.id = format!("db-{i}");
+            f.resource.name = Some(match i {
+                0 => "x\r\u{1b}[2K  RDS-3   PASS    1 pass".to_string(),
+                _ => "データベース本番環境の主要インスタンス".repeat(3),
+            });
+            f.message = format!("DB {} is single-AZ: {}", i, "本番".repeat(40));
+            r.findings.push(f);
+        }
+        let text = render(&r, Style::default());
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\r'),
+            "control characters pass through"
+        );
+        for line in text.lines() {
+            assert!(columns(line) <= 80, "{} columns: {line}", columns(line));
+        }
+        let rds3 = text.lines().find(|l| l.starts_with("  RDS-3 ")).unwrap();
+        assert!(rds3.contains("FAIL    1301 of 1301  "), "{rds3}");
+        assert!(rds3.contains("db-0 (x \u{fffd}[2K"), "{rds3}");
+    }
+
+    #[test]
+    fn a_failing_control_shows_its_errors_and_counts_resources_not_findings() {
+        let mut r = report();
+        let base = r
+            .findings
+            .iter()
+            .find(|f| f.controls == ["RDS-3"])
+            .unwrap()
+            .clone();
+        // A second rule failing the same DB, and a finding that could not be judged.
+        let mut again = base.clone();
+        again.rule = "another-rule".into();
+        r.findings.push(again);
+        let mut error = base.clone();
+        error.resource.id = "other-db".into();
+        error.status = Status::Error;
+        r.findings.push(error);
+        let text = render(&r, Style::default());
+        let rds3 = text.lines().find(|l| l.starts_with("  RDS-3 ")).unwrap();
+        assert!(rds3.contains("2 of 3, 1 error"), "{rds3}");
+        assert!(
+            rds3.trim_end().ends_with("lc-prod-db"),
+            "one resource fails: {rds3}"
+        );
     }
 }

@@ -320,6 +320,47 @@ async fn a_scan_writes_its_own_evidence_bundle() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("bad.pem"), "{}", stderr(&bad));
     assert!(!dir.path().join("other").exists());
+    // The bundle cannot share a directory with the reports, and a non-default gate is
+    // noted, since the bundle holds the plain evaluation.
+    let overlap = infraverify(dir.path())
+        .args(["scan", "--no-aws", "--timeout", "10", "--format", "json"])
+        .args([
+            "--out-dir",
+            "reports",
+            "--evidence",
+            "reports/bundle",
+            "--key",
+            "key.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(overlap.status.code(), Some(2), "{}", stderr(&overlap));
+    assert!(
+        stderr(&overlap).contains("--evidence reports/bundle and --out-dir reports overlap"),
+        "{}",
+        stderr(&overlap)
+    );
+    let gated = infraverify(dir.path())
+        .args([
+            "scan",
+            "--no-aws",
+            "--timeout",
+            "10",
+            "--fail-on",
+            "critical",
+        ])
+        .args(["--evidence", "gated", "--key", "key.pem"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&gated).contains("note: the evidence bundle's reports are the plain evaluation"),
+        "{}",
+        stderr(&gated)
+    );
+    assert_eq!(
+        verify(dir.path(), "gated", "key.pub.pem").status.code(),
+        Some(0)
+    );
     // --evidence needs --key.
     let alone = crate::support::scan(dir.path(), region)
         .args(&["--evidence", "other"])

@@ -266,7 +266,13 @@ fn mutated_snapshots_load_or_are_refused_and_what_loads_evaluates_and_renders() 
                     snap.errors.len(),
                 );
                 let r = Report::new(&snap, &policy, eval.findings, outcome);
-                for f in [Format::Json, Format::Junit, Format::Sarif, Format::Markdown] {
+                for f in [
+                    Format::Json,
+                    Format::Junit,
+                    Format::Sarif,
+                    Format::Markdown,
+                    Format::Html,
+                ] {
                     assert!(r.render(f).is_some());
                 }
                 for details in [
