@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{
     AwsArgs, Cli, Command, DiffFormat, EvaluateArgs, HandoffArgs, OutputArgs, PolicyArgs,
-    ProbeArgs, RepoArgs, ScanArgs,
+    ProbeArgs, RepoArgs, ScanArgs, SchemaOf,
 };
 use crate::collect::probe::{self, CaFile, ConnectTo, ProbeOptions};
 use crate::collect::{self, CollectOptions};
@@ -32,17 +32,38 @@ pub fn run(cli: Cli) -> Result<u8> {
             print!("{}", rules_table());
             Ok(0)
         }
-        Command::Explain { rule } => {
+        Command::Explain { rule, policy } => {
+            if !policy.policies.is_empty() {
+                let p = load_policy(&policy.policies)?;
+                if let Some(c) = p.custom.iter().find(|c| c.id == rule) {
+                    print!("{}", c.page());
+                    return Ok(0);
+                }
+            }
             print!("{}", explain(&rule)?);
+            Ok(0)
+        }
+        Command::Schema {
+            what: SchemaOf::Snapshot,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(crate::rules::custom::snapshot_schema())?
+            );
             Ok(0)
         }
         Command::CheckPolicy { files } => {
             let p = load_policy(&files)?;
             println!(
-                "{}: valid; {} rule{} enabled{}.",
+                "{}: valid; {} rule{} enabled{}{}.",
                 files.join(", "),
                 p.rules.len(),
                 if p.rules.len() == 1 { "" } else { "s" },
+                match p.custom.len() {
+                    0 => String::new(),
+                    1 => ", 1 team rule".to_string(),
+                    n => format!(", {n} team rules"),
+                },
                 if p.regions.is_empty() {
                     String::new()
                 } else {

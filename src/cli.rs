@@ -38,10 +38,17 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// List every rule: id, checklist controls, severity, title.
     Rules,
-    /// Print a rule's documentation and parameters.
+    /// Print a rule's documentation and parameters; with --policy, a team rule's too.
     Explain {
-        /// The rule id, as `infraverify rules` lists it.
+        /// The rule id, as `infraverify rules` lists it, or a team rule's id.
         rule: String,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Print a JSON Schema: `snapshot`, every kind and field a team rule can read.
+    Schema {
+        #[arg(value_enum, value_name = "WHAT")]
+        what: SchemaOf,
     },
     /// Write the handoff document (docs/INFRASTRUCTURE_PROD.md) from a snapshot, with the
     /// checklist verdict. Exit code as for evaluate.
@@ -118,6 +125,13 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
     },
+}
+
+/// What `infraverify schema` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaOf {
+    /// The snapshot (`infraverify/snapshot/v1`): what `collect` writes and team rules read.
+    Snapshot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

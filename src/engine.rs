@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::{Finding, ResourceRef, Severity, Status, WaiverNote};
+use crate::finding::{Finding, FindingBuilder, ResourceRef, Severity, Status, WaiverNote};
 use crate::inventory::probe::ProbePlan;
 use crate::inventory::{Service, Snapshot};
 use crate::policy::{EnabledRule, Policy, Waiver};
@@ -32,7 +32,8 @@ pub fn services(policy: &Policy) -> BTreeSet<Service> {
         policy
             .rules
             .iter()
-            .flat_map(|r| r.rule.meta().reads.iter().copied()),
+            .flat_map(|r| r.rule.meta().reads.iter().copied())
+            .chain(policy.custom.iter().flat_map(|c| c.services())),
     )
 }
 
@@ -83,6 +84,42 @@ pub fn run_rule(snap: &Snapshot, rule: &EnabledRule, policy: &Policy) -> Vec<Fin
     cx.finish()
 }
 
+/// Runs the team rules over a snapshot: each judges the items of its kind; without AWS
+/// data (`--no-aws`) each is one `skipped`.
+fn run_custom(snap: &Snapshot, policy: &Policy) -> Vec<Finding> {
+    if policy.custom.is_empty() {
+        return vec![];
+    }
+    if !snap.collection.aws {
+        return policy
+            .custom
+            .iter()
+            .map(|c| {
+                let controls: Vec<&str> = c.controls.iter().map(String::as_str).collect();
+                FindingBuilder::new(
+                    &c.id,
+                    &controls,
+                    c.severity,
+                    ResourceRef::new(c.kind.name, "*").account(snap.collection.account.as_deref()),
+                    Status::Skipped,
+                    format!(
+                        "Not checked: AWS was not read (--no-aws), so {} is skipped.",
+                        c.controls.join(", ")
+                    ),
+                )
+                .policy(Some(c.origin.clone()))
+                .build()
+            })
+            .collect();
+    }
+    let view = crate::rules::custom::View::new(snap);
+    policy
+        .custom
+        .iter()
+        .flat_map(|c| crate::rules::custom::run(c, &view, policy.domain.as_deref()))
+        .collect()
+}
+
 /// What evaluating a policy over a snapshot gives.
 #[derive(Debug)]
 pub struct Evaluation {
@@ -114,6 +151,7 @@ pub fn evaluate_many(policy: &Policy, snaps: &[Snapshot]) -> Evaluation {
             }
             findings.extend(run_rule(snap, rule, policy));
         }
+        findings.extend(run_custom(snap, policy));
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut warnings = apply_waivers(&mut findings, &policy.waivers, first);

@@ -11,14 +11,14 @@ use super::{Observed, Timestamp};
 pub const LIST_CERTIFICATES: &str = "acm:ListCertificates";
 pub const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Acm {
     /// Keyed by ARN. Every key type is listed, not only ListCertificates' default RSA_2048.
     pub certificates: Observed<BTreeMap<String, Certificate>>,
 }
 
 /// One certificate, from ListCertificates, with DescribeCertificate's details.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Certificate {
     pub arn: String,
     pub domain_name: String,
@@ -36,7 +36,7 @@ pub struct Certificate {
     pub detail: Observed<CertificateDetail>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateDetail {
     /// Every name the certificate covers, the domain name included, lowercased.
     pub names: Vec<String>,
@@ -47,7 +47,9 @@ pub struct CertificateDetail {
     pub validation: Vec<DomainValidation>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct DomainValidation {
     pub domain: String,
     /// `DNS`, `EMAIL` or `HTTP`.
@@ -57,7 +59,9 @@ pub struct DomainValidation {
     pub record: Option<ValidationRecord>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ValidationRecord {
     pub name: String,
     #[serde(rename = "type")]

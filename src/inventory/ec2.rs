@@ -18,7 +18,7 @@ pub const GET_MANAGED_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntri
 /// For `--region all`: the regions enabled for the account.
 pub const DESCRIBE_REGIONS: &str = "ec2:DescribeRegions";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ec2 {
     pub vpcs: Observed<BTreeMap<String, Vpc>>,
     pub subnets: Observed<BTreeMap<String, Subnet>>,
@@ -67,7 +67,7 @@ impl Ec2 {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vpc {
     pub id: String,
     /// The primary IPv4 CIDR first, then associated secondary blocks.
@@ -78,7 +78,7 @@ pub struct Vpc {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
@@ -88,7 +88,7 @@ pub struct Subnet {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RouteTable {
     pub id: String,
     pub vpc_id: String,
@@ -99,7 +99,9 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Route {
     /// IPv4 or IPv6 CIDR, or a prefix list id.
     pub destination: String,
@@ -127,14 +129,16 @@ impl Route {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InternetGateway {
     pub id: String,
     pub attachments: Vec<GatewayAttachment>,
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct GatewayAttachment {
     pub vpc_id: String,
     /// `available` (AWS's word for attached), `attaching`, `detaching`, `detached`.
@@ -149,7 +153,7 @@ impl InternetGateway {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NatGateway {
     pub id: String,
     pub vpc_id: Option<String>,
@@ -161,7 +165,7 @@ pub struct NatGateway {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
@@ -173,7 +177,9 @@ pub struct SecurityGroup {
 }
 
 /// One IP permission: a protocol and port range, and where it allows traffic from (or to).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Permission {
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` (all), or a protocol number.
     pub protocol: String,
@@ -182,7 +188,9 @@ pub struct Permission {
     pub sources: Vec<Peer>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Peer {
     /// An IPv4 or IPv6 CIDR block.
@@ -274,7 +282,7 @@ impl Permission {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrefixList {
     pub id: String,
     pub name: Option<String>,

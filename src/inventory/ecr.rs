@@ -12,13 +12,13 @@ pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
 pub const GET_LIFECYCLE_POLICY: &str = "ecr:GetLifecyclePolicy";
 pub const DESCRIBE_IMAGES: &str = "ecr:DescribeImages";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ecr {
     /// Keyed by repository name.
     pub repositories: Observed<BTreeMap<String, Repository>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repository {
     pub name: String,
     pub arn: String,
@@ -32,7 +32,9 @@ pub struct Repository {
     pub images: Observed<Vec<Image>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Image {
     pub pushed_at: Option<Timestamp>,
     pub tags: Vec<String>,

@@ -13,7 +13,7 @@ pub const LIST_SERVICES: &str = "ecs:ListServices";
 pub const DESCRIBE_SERVICES: &str = "ecs:DescribeServices";
 pub const DESCRIBE_TASK_DEFINITION: &str = "ecs:DescribeTaskDefinition";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ecs {
     /// Keyed by cluster ARN.
     pub clusters: Observed<BTreeMap<String, Cluster>>,
@@ -22,7 +22,7 @@ pub struct Ecs {
     pub task_definitions: Observed<BTreeMap<String, TaskDefinition>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskDefinition {
     pub arn: String,
     pub family: String,
@@ -37,7 +37,9 @@ pub struct TaskDefinition {
     pub secrets: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct LogTarget {
     pub container: String,
     pub group: String,
@@ -61,7 +63,7 @@ impl Ecs {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cluster {
     pub arn: String,
     pub name: String,
@@ -69,7 +71,7 @@ pub struct Cluster {
     pub services: Observed<BTreeMap<String, EcsService>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EcsService {
     pub arn: String,
     pub name: String,
@@ -86,7 +88,7 @@ pub struct EcsService {
     pub scheduling_strategy: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AwsVpcConfig {
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,

@@ -17,7 +17,7 @@ pub const DESCRIBE_LISTENER_CERTIFICATES: &str =
 pub const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
 pub const DESCRIBE_SSL_POLICIES: &str = "elasticloadbalancing:DescribeSSLPolicies";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Elbv2 {
     /// Keyed by ARN.
     pub load_balancers: Observed<BTreeMap<String, LoadBalancer>>,
@@ -51,7 +51,7 @@ impl Elbv2 {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
@@ -71,7 +71,7 @@ pub struct LoadBalancer {
     pub listeners: Observed<Vec<Listener>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Listener {
     pub arn: String,
     pub port: Option<i32>,
@@ -98,13 +98,17 @@ impl Listener {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ListenerCertificate {
     pub arn: String,
     pub is_default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Action {
     /// `forward`, `redirect`, `fixed-response`, `authenticate-oidc`, ...
     #[serde(rename = "type")]
@@ -117,7 +121,9 @@ pub struct Action {
 
 /// A redirect action's settings; AWS fills omitted parts with `#{protocol}`, `#{host}`,
 /// `#{port}`, `/#{path}` and `#{query}`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Redirect {
     pub protocol: Option<String>,
     pub port: Option<String>,
@@ -128,7 +134,9 @@ pub struct Redirect {
     pub status_code: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ListenerRule {
     pub arn: String,
     /// A number, or `default`.
@@ -139,7 +147,9 @@ pub struct ListenerRule {
     pub conditions: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct LbSubnet {
     pub subnet_id: String,
     pub availability_zone: String,

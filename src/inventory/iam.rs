@@ -13,7 +13,7 @@ pub const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorization
 pub const GET_POLICY: &str = "iam:GetPolicy";
 pub const GET_POLICY_VERSION: &str = "iam:GetPolicyVersion";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Iam {
     /// Keyed by role name.
     pub roles: Observed<BTreeMap<String, Role>>,
@@ -25,13 +25,13 @@ pub struct Iam {
     pub policies: Observed<BTreeMap<String, ManagedPolicy>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttachedPolicy {
     pub name: String,
     pub arn: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Role {
     pub name: String,
     pub arn: String,
@@ -42,7 +42,7 @@ pub struct Role {
     pub inline: BTreeMap<String, Observed<serde_json::Value>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub name: String,
     pub arn: String,
@@ -51,7 +51,7 @@ pub struct User {
     pub inline: BTreeMap<String, Observed<serde_json::Value>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Group {
     pub name: String,
     pub arn: String,
@@ -59,7 +59,7 @@ pub struct Group {
     pub inline: BTreeMap<String, Observed<serde_json::Value>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ManagedPolicy {
     pub arn: String,
     pub name: String,

@@ -38,7 +38,7 @@ pub use timestamp::{Day, Timestamp};
 pub const SNAPSHOT_SCHEMA: &str = "infraverify/snapshot/v1";
 
 /// The result of reading one thing from AWS.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Observed<T> {
     /// Read, and there.
@@ -147,7 +147,9 @@ pub fn unavailable<T: Serialize>(data: &T) -> Vec<CollectError> {
 }
 
 /// Why something could not be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// The credentials lack permission (HTTP 401/403, AccessDenied, UnauthorizedOperation).
@@ -188,7 +190,9 @@ impl ErrorKind {
 
 /// A failed read, kept as data: it becomes `error` findings for exactly the rules that
 /// needed it, and an entry in the report's `errors`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct CollectError {
     /// The API operation, as `service:Operation`.
     pub source: String,
@@ -216,7 +220,7 @@ impl std::fmt::Display for CollectError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -235,7 +239,7 @@ impl ToolInfo {
 pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 
 /// When, where and as whom the snapshot was collected.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CollectionInfo {
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
@@ -253,7 +257,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Snapshot {
     pub schema: String,
     pub tool: ToolInfo,
@@ -276,7 +280,7 @@ pub struct Snapshot {
     pub probes: Option<probe::Probes>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RegionInventory {
     pub ec2: Ec2,
     pub elbv2: Elbv2,

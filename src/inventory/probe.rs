@@ -77,7 +77,7 @@ impl ProbePlan {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Probes {
     /// How the probes were made (`--dns-server`, `--connect-to`, `--ca-file`, timeout).
     pub settings: ProbeSettings,
@@ -89,7 +89,7 @@ pub struct Probes {
     pub http: BTreeMap<String, Observed<HttpChain>>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeSettings {
     pub dns_server: Option<String>,
     pub connect_to: Vec<String>,
@@ -107,7 +107,7 @@ pub fn tls_key(host: &str, port: u16) -> String {
     format!("{}:{port}", canonical_name(host))
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsAnswer {
     /// `NOERROR` or `NXDOMAIN`.
     pub rcode: String,
@@ -118,7 +118,7 @@ pub struct DnsAnswer {
     pub cnames: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsResult {
     /// The name has no address in DNS (NXDOMAIN, or no A/AAAA records): for an optional
     /// name, "not used".
@@ -140,7 +140,7 @@ pub struct TlsResult {
     pub certificate: Option<ServedCertificate>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServedCertificate {
     pub subject: String,
     pub issuer: String,
@@ -157,7 +157,7 @@ pub struct ServedCertificate {
     pub chain_length: usize,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HttpChain {
     /// The first URL's host has no address in DNS.
     #[serde(default)]
@@ -173,7 +173,7 @@ pub struct HttpChain {
     pub unobserved: Option<super::CollectError>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HttpHop {
     pub url: String,
     pub status: u16,

@@ -20,7 +20,7 @@ pub const DESCRIBE_DB_CLUSTER_PARAMETERS: &str = "rds:DescribeDBClusterParameter
 pub const DESCRIBE_DB_CLUSTER_SNAPSHOTS: &str = "rds:DescribeDBClusterSnapshots";
 pub const DESCRIBE_DB_CLUSTER_SNAPSHOT_ATTRIBUTES: &str = "rds:DescribeDBClusterSnapshotAttributes";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rds {
     /// Keyed by DB instance identifier.
     pub instances: Observed<BTreeMap<String, DbInstance>>,
@@ -73,7 +73,7 @@ impl Rds {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbInstance {
     pub id: String,
     pub arn: Option<String>,
@@ -158,7 +158,7 @@ pub fn other_service(engine: &str) -> Option<&'static str> {
 /// a writer and two readable standbys in three zones). For its members AWS keeps Multi-AZ,
 /// backups, deletion protection, encryption, the master user secret and the restore time
 /// here, not on the instances.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbCluster {
     pub id: String,
     pub arn: Option<String>,
@@ -215,7 +215,9 @@ impl DbCluster {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ClusterMember {
     pub instance_id: String,
     pub writer: bool,
@@ -225,34 +227,38 @@ pub struct ClusterMember {
     pub parameter_group_status: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbSubnetGroup {
     pub name: String,
     pub vpc_id: Option<String>,
     pub subnets: Vec<DbSubnet>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct DbSubnet {
     pub subnet_id: String,
     pub availability_zone: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ParameterGroupRef {
     pub name: String,
     /// `in-sync`, `pending-reboot`, `applying`.
     pub apply_status: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParameterGroup {
     pub name: String,
     /// Every parameter DescribeDBParameters returned, by name.
     pub parameters: Observed<BTreeMap<String, Parameter>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Parameter {
     /// `None` when the parameter has no value set in this group.
     pub value: Option<String>,
@@ -260,7 +266,7 @@ pub struct Parameter {
     pub source: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbSnapshot {
     pub id: String,
     pub arn: Option<String>,

@@ -13,7 +13,7 @@ pub const INFRASTRUCTURE_DOC: &str = "docs/INFRASTRUCTURE_PROD.md";
 pub const DEPLOY_SCRIPT: &str = "tools/deploy_prod.sh";
 pub const DEPLOY_WORKFLOW: &str = ".github/workflows/deploy-prod.yml";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repository {
     /// The path given with `--repo`, as given.
     pub path: String,
@@ -26,17 +26,17 @@ pub struct Repository {
 }
 
 /// AWS identifiers and endpoints a document names, each with the first line it is on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NamedIds {
     pub ids: BTreeMap<String, u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileFacts {
     pub executable: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkflowFacts {
     /// Every place the workflow sets an AWS credential, and where the value comes from.
     pub credentials: Vec<CredentialUse>,
@@ -44,7 +44,9 @@ pub struct WorkflowFacts {
     pub uses_oidc_role: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct CredentialUse {
     pub line: u32,
     /// `aws-secret-access-key`, `AWS_ACCESS_KEY_ID`, or `access key id` for a bare key.
@@ -52,7 +54,9 @@ pub struct CredentialUse {
     pub source: CredentialSource,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CredentialSource {
     /// `${{ secrets.NAME }}`, directly or through an `env` entry that is one.

@@ -13,13 +13,13 @@ pub const LIST_HOSTED_ZONES: &str = "route53:ListHostedZones";
 pub const GET_HOSTED_ZONE: &str = "route53:GetHostedZone";
 pub const LIST_RESOURCE_RECORD_SETS: &str = "route53:ListResourceRecordSets";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Route53 {
     /// Keyed by zone id (`Z…`, without the `/hostedzone/` prefix).
     pub zones: Observed<BTreeMap<String, HostedZone>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostedZone {
     pub id: String,
     /// Lowercase, without the trailing dot.
@@ -33,7 +33,9 @@ pub struct HostedZone {
     pub records: Option<Observed<Vec<RecordSet>>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct RecordSet {
     /// Lowercase, without the trailing dot; `\052` is written as `*`.
     pub name: String,
@@ -47,7 +49,9 @@ pub struct RecordSet {
     pub set_identifier: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct AliasTarget {
     pub hosted_zone_id: String,
     /// Lowercase, without the trailing dot.

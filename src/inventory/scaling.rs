@@ -11,7 +11,7 @@ use super::Observed;
 pub const DESCRIBE_SCALABLE_TARGETS: &str = "application-autoscaling:DescribeScalableTargets";
 pub const DESCRIBE_SCALING_POLICIES: &str = "application-autoscaling:DescribeScalingPolicies";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scaling {
     /// ECS scalable targets keyed by resource id (`service/CLUSTER/SERVICE`).
     pub targets: Observed<BTreeMap<String, ScalableTarget>>,
@@ -19,7 +19,7 @@ pub struct Scaling {
     pub policies: Observed<Vec<ScalingPolicy>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScalableTarget {
     pub resource_id: String,
     pub dimension: String,
@@ -33,7 +33,7 @@ pub struct ScalableTarget {
 
 /// `SuspendedState` of a scalable target: each flag `None` when not reported (not
 /// suspended).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suspended {
     /// Target tracking and step policies no longer remove capacity.
     pub dynamic_in: Option<bool>,
@@ -43,7 +43,7 @@ pub struct Suspended {
     pub scheduled: Option<bool>,
 }
 
-#[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScalingPolicy {
     pub name: String,
     pub resource_id: String,

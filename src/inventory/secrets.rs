@@ -10,13 +10,13 @@ use super::{Observed, Timestamp};
 /// (the IAM action, the `source` of an error or evidence).
 pub const LIST_SECRETS: &str = "secretsmanager:ListSecrets";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Secrets {
     /// Keyed by secret name.
     pub secrets: Observed<BTreeMap<String, Secret>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Secret {
     pub name: String,
     pub arn: Option<String>,

@@ -54,6 +54,8 @@ pub struct Policy {
     pub rules: Vec<EnabledRule>,
     pub waivers: Vec<Waiver>,
     pub attestations: Vec<Attestation>,
+    /// The team's own rules (`[[custom-rules]]`), in the order the files give them.
+    pub custom: Vec<crate::rules::custom::CustomRule>,
 }
 
 /// `[[waivers]]`: accepts one rule's failure on matching resources until a date.
@@ -111,7 +113,11 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
         rules: Vec::new(),
         waivers: Vec::new(),
         attestations: Vec::new(),
+        custom: Vec::new(),
     };
+    // Waivers naming a rule that is neither built in nor a team rule of any file: known
+    // only once every file is read.
+    let mut unknown_waived: Vec<(String, diag::Diagnostic)> = Vec::new();
     // Where each rule id was first enabled, to refuse a second definition.
     let mut enabled_at: BTreeMap<&'static str, PolicyRef> = BTreeMap::new();
     let mut domain_at: Option<PolicyRef> = None;
@@ -129,9 +135,31 @@ pub fn load(sources: &[PolicySource]) -> Result<Policy, Diagnostics> {
                 &mut policy,
                 &mut enabled_at,
                 &mut domain_at,
+                &mut unknown_waived,
             ),
         }
         diags.extend(src.into_diagnostics());
+    }
+    for (id, d) in unknown_waived {
+        if !policy.custom.iter().any(|c| c.id == id) {
+            diags.push(d);
+        }
+    }
+    let mut seen: BTreeMap<&str, &PolicyRef> = BTreeMap::new();
+    for c in &policy.custom {
+        if let Some(first) = seen.insert(&c.id, &c.origin) {
+            diags.push(diag::Diagnostic {
+                file: c.origin.file.clone(),
+                line: c.origin.line,
+                column: 1,
+                message: format!(
+                    "custom rule `{}` is defined twice (first at {}:{})",
+                    c.id, first.file, first.line
+                ),
+                snippet: None,
+                help: None,
+            });
+        }
     }
     if diags.is_empty() && policy.domain.is_none() {
         diags.extend(relative_hosts_without_domain(&policy, sources));
@@ -198,6 +226,7 @@ fn read_file(
     policy: &mut Policy,
     enabled_at: &mut BTreeMap<&'static str, PolicyRef>,
     domain_at: &mut Option<PolicyRef>,
+    unknown_waived: &mut Vec<(String, diag::Diagnostic)>,
 ) {
     let mut top = TableReader::new(src, doc, "the policy file");
     if let Some(v) = top.value("policy") {
@@ -220,8 +249,13 @@ fn read_file(
         }
     }
     for (i, t) in tables(src, top.value("waivers"), "waivers") {
-        if let Some(w) = read_waiver(src, t, i) {
+        if let Some(w) = read_waiver(src, t, i, unknown_waived) {
             policy.waivers.push(w);
+        }
+    }
+    for (i, t) in tables(src, top.value("custom-rules"), "custom-rules") {
+        if let Some(c) = crate::rules::custom::read(src, t, i) {
+            policy.custom.push(c);
         }
     }
     for (i, t) in tables(src, top.value("attestations"), "attestations") {
@@ -294,17 +328,24 @@ fn required(
     }
 }
 
-fn read_waiver(src: &TomlFile<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver> {
+fn read_waiver(
+    src: &TomlFile<'_>,
+    t: &DeTable<'_>,
+    line: u32,
+    unknown: &mut Vec<(String, diag::Diagnostic)>,
+) -> Option<Waiver> {
     let mut r = TableReader::new(src, t, "[[waivers]]");
     let what = "a waiver";
     let rule = required(&mut r, "rule", what, line);
     if let (Some(id), Some(v)) = (&rule, t.get("rule")) {
         if rules::find(id).is_none() {
             let help = rules::registry::unknown_help(id);
-            src.push(
+            // A team rule of this or another policy file may have the id.
+            unknown.push((
+                id.clone(),
                 src.error(v.span(), format!("waiver names unknown rule `{id}`"))
                     .with_help(help),
-            );
+            ));
         }
     }
     let resource = required(&mut r, "resource", what, line);
@@ -325,7 +366,7 @@ fn read_waiver(src: &TomlFile<'_>, t: &DeTable<'_>, line: u32) -> Option<Waiver>
     }
     r.finish();
     Some(Waiver {
-        rule: rule.filter(|id| rules::find(id).is_some())?,
+        rule: rule?,
         resource: Glob(resource?),
         reason: reason?,
         owner: owner?,

@@ -105,6 +105,13 @@ pub fn controls(report: &Report) -> Vec<ControlRow<'_>> {
                     }
                 }
                 None => "no rule of the policy checks it".to_string(),
+                // A team's own control: the rules that check it.
+                _ if statement.is_empty() => {
+                    let mut rules: Vec<&str> = mine.iter().map(|f| f.rule.as_str()).collect();
+                    rules.sort_unstable();
+                    rules.dedup();
+                    rules.join(", ")
+                }
                 _ => statement.to_string(),
             };
             ControlRow {

@@ -138,7 +138,9 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn descriptor(id: &str, severity: Severity) -> ReportingDescriptor {
+/// The descriptor of a rule; `example`, one of its findings, describes a rule this build
+/// does not have (a team rule of the policy, a rule of another version's report).
+fn descriptor(id: &str, severity: Severity, example: Option<&Finding>) -> ReportingDescriptor {
     let level: ResultLevel = severity.into();
     let config = ReportingConfiguration::builder()
         .level(serde_json::json!(level_name(&level)))
@@ -186,16 +188,64 @@ fn descriptor(id: &str, severity: Severity) -> ReportingDescriptor {
                 )
                 .build()
         }
-        // A report from another version may name a rule this build does not know.
-        None => ReportingDescriptor::builder()
-            .id(id)
-            .default_configuration(config)
-            .properties(props([(
-                "security-severity",
-                serde_json::json!(security_severity(severity)),
-            )]))
-            .build(),
+        // A team rule of the policy, or a rule of another version's report.
+        None => {
+            let controls = example.map(|f| f.controls.join(", ")).unwrap_or_default();
+            let what =
+                format!(
+                "Rule {id}{}: a team rule of the policy, or a rule of another infraverify version",
+                if controls.is_empty() { String::new() } else { format!(" ({controls})") }
+            );
+            let help = example
+                .map(|f| f.remediation.clone())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| {
+                    format!(
+                        "`infraverify explain {id} --policy FILE` prints a team rule's definition."
+                    )
+                });
+            ReportingDescriptor::builder()
+                .id(id)
+                .name(pascal(id))
+                .short_description(
+                    MultiformatMessageString::builder()
+                        .text(what.clone())
+                        .build(),
+                )
+                .full_description(MultiformatMessageString::builder().text(what).build())
+                .help(
+                    MultiformatMessageString::builder()
+                        .text(help.clone())
+                        .markdown(help)
+                        .build(),
+                )
+                .default_configuration(config)
+                .properties(props([(
+                    "security-severity",
+                    serde_json::json!(security_severity(severity)),
+                )]))
+                .build()
+        }
     }
+}
+
+/// A policy file as a SARIF artifact URI: a relative path stays relative (to the
+/// repository, where GitHub finds it); an absolute one becomes a `file://` URI, since a
+/// relative reference must not begin with a slash.
+fn policy_uri(file: &str) -> String {
+    if !std::path::Path::new(file).is_absolute() {
+        return file.to_string();
+    }
+    let mut uri = String::from("file://");
+    for b in file.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(b as char)
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri
 }
 
 fn location(f: &Finding) -> Location {
@@ -208,7 +258,7 @@ fn location(f: &Finding) -> Location {
     let mut loc = Location::builder().logical_locations(vec![logical]).build();
     loc.physical_location = f.policy.as_ref().map(|p| {
         PhysicalLocation::builder()
-            .artifact_location(ArtifactLocation::builder().uri(p.file.clone()).build())
+            .artifact_location(ArtifactLocation::builder().uri(policy_uri(&p.file)).build())
             .region(
                 Region::builder()
                     .start_line(i64::from(p.line.max(1)))
@@ -233,8 +283,10 @@ pub fn render(report: &Report) -> String {
         .enumerate()
         .map(|(i, (id, _))| (*id, i))
         .collect();
-    let descriptors: Vec<ReportingDescriptor> =
-        rule_ids.iter().map(|(id, s)| descriptor(id, *s)).collect();
+    let descriptors: Vec<ReportingDescriptor> = rule_ids
+        .iter()
+        .map(|(id, s)| descriptor(id, *s, report.findings.iter().find(|f| f.rule == *id)))
+        .collect();
 
     let mut results = Vec::new();
     let mut notifications = Vec::new();
@@ -456,7 +508,7 @@ mod tests {
         // Every rule, not only the sample's: a full description GitHub shows whole, a name
         // apart from the id, and the whole page as help.
         for rule in crate::rules::RULES {
-            let d = descriptor(rule.meta().id, rule.meta().severity);
+            let d = descriptor(rule.meta().id, rule.meta().severity, None);
             let full = d.full_description.unwrap().text;
             assert!(
                 full.chars().count() <= 1024,

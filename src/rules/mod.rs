@@ -6,6 +6,7 @@
 //! is registered once, in [`RULES`]. A rule never calls the network.
 
 pub mod access;
+pub mod custom;
 pub mod deployment;
 pub mod dns;
 pub mod ecr;

@@ -21,4 +21,5 @@ mod seed;
 mod servers;
 mod shapes;
 mod support;
+mod team;
 mod trust;

@@ -87,7 +87,7 @@ print(json.dumps({"results": len(run.get("results", [])), "rules": len(run["tool
 "#;
 
 /// Checks the JUnit and SARIF files in `dir` against the schemas and the JSON report.
-fn validate(dir: &Path) {
+pub(crate) fn validate(dir: &Path) {
     let report = read_json(&dir.join("report.json"));
     let s = &report["summary"];
     let n = |k: &str| s[k].as_u64().unwrap();
