@@ -78,6 +78,98 @@ fn parse(text: &str) -> Result<Vec<Target>, String> {
         .collect()
 }
 
+/// Where `--shard auto` finds its share, in this order: each scheduler's index variable,
+/// whether it is 0-based, and its count variable (`None`: the count is given as `auto/N`
+/// or in `INFRAVERIFY_SHARD_TOTAL`).
+const SCHEDULERS: [(&str, &str, bool, Option<&str>); 3] = [
+    // A Kubernetes Indexed Job: the pod's index; the Job's completions are not in the
+    // pod's environment.
+    (
+        "a Kubernetes Indexed Job",
+        "JOB_COMPLETION_INDEX",
+        true,
+        None,
+    ),
+    // GitLab CI `parallel:`.
+    (
+        "GitLab parallel",
+        "CI_NODE_INDEX",
+        false,
+        Some("CI_NODE_TOTAL"),
+    ),
+    // Any other scheduler, and a GitHub Actions matrix (whose `strategy.job-index` and
+    // `strategy.job-total` a workflow passes on as these).
+    (
+        "INFRAVERIFY_SHARD_INDEX",
+        "INFRAVERIFY_SHARD_INDEX",
+        true,
+        Some("INFRAVERIFY_SHARD_TOTAL"),
+    ),
+];
+
+/// `--shard`: `I/N` (1 <= I <= N), or `auto` / `auto/N`, the share the scheduler running
+/// this job gives it, read through `env`.
+pub fn resolve_shard(
+    s: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(usize, usize), String> {
+    let Some(rest) = s.strip_prefix("auto") else {
+        return parse_shard(s);
+    };
+    let given: Option<usize> = match rest.strip_prefix('/') {
+        Some(n) => Some(n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!("--shard {s:?}: the count after auto/ must be a number above 0")
+        })?),
+        None if rest.is_empty() => None,
+        None => return Err(format!("--shard {s:?} is not I/N, auto or auto/N")),
+    };
+    let found: Vec<_> = SCHEDULERS
+        .iter()
+        .filter_map(|(who, var, zero, total)| env(var).map(|v| (*who, *var, v, *zero, *total)))
+        .collect();
+    let Some((who, var, value, zero_based, total)) = found.first().cloned() else {
+        return Err(format!(
+            "--shard {s:?}: no scheduler's index in the environment ({})",
+            SCHEDULERS
+                .iter()
+                .map(|s| s.1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    if found.len() > 1 {
+        return Err(format!(
+            "--shard {s:?}: both {var} and {} are set; give --shard I/N",
+            found[1].1
+        ));
+    }
+    let index: usize = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s:?}: {var}={value:?} is not a number ({who})"))?;
+    let count_var = total.unwrap_or("INFRAVERIFY_SHARD_TOTAL");
+    let count = match (given, env(count_var)) {
+        (Some(n), _) => n,
+        (None, Some(v)) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("--shard {s:?}: {count_var}={v:?} is not a number"))?,
+        (None, None) => {
+            return Err(format!(
+            "--shard {s:?}: {who} gives the index ({var}) but not the count; give --shard auto/N"
+        ))
+        }
+    };
+    let i = if zero_based { index + 1 } else { index };
+    if i == 0 || count == 0 || i > count {
+        return Err(format!(
+            "--shard {s:?}: {var}={value} does not fit {count} shards ({who}, {}-based)",
+            if zero_based { 0 } else { 1 }
+        ));
+    }
+    Ok((i, count))
+}
+
 /// `I/N`, 1 <= I <= N.
 pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let bad = || format!("--shard {s:?} is not I/N with 1 <= I <= N, such as 2/4");
@@ -122,6 +214,50 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert!(e.contains(says), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn auto_reads_the_share_each_scheduler_gives() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        // Kubernetes: 0-based index, the count given.
+        assert_eq!(
+            resolve_shard("auto/4", env(&[("JOB_COMPLETION_INDEX", "3")])),
+            Ok((4, 4))
+        );
+        assert_eq!(
+            resolve_shard("auto/4", env(&[("JOB_COMPLETION_INDEX", "0")])),
+            Ok((1, 4))
+        );
+        let e = resolve_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err();
+        assert!(e.contains("give --shard auto/N"), "{e}");
+        // GitLab: 1-based, with its total.
+        let gitlab = env(&[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "3")]);
+        assert_eq!(resolve_shard("auto", gitlab), Ok((2, 3)));
+        // A GitHub Actions matrix, through the workflow's variables: 0-based.
+        let gh = env(&[
+            ("INFRAVERIFY_SHARD_INDEX", "1"),
+            ("INFRAVERIFY_SHARD_TOTAL", "2"),
+        ]);
+        assert_eq!(resolve_shard("auto", gh), Ok((2, 2)));
+        // I/N is unchanged; nothing found, two schedulers, or an index too large: refused.
+        assert_eq!(resolve_shard("2/4", env(&[])), Ok((2, 4)));
+        assert!(resolve_shard("auto", env(&[]))
+            .unwrap_err()
+            .contains("no scheduler"));
+        let both = env(&[("JOB_COMPLETION_INDEX", "0"), ("CI_NODE_INDEX", "1")]);
+        assert!(resolve_shard("auto/2", both).unwrap_err().contains("both"));
+        let big = env(&[("CI_NODE_INDEX", "4"), ("CI_NODE_TOTAL", "3")]);
+        assert!(resolve_shard("auto", big)
+            .unwrap_err()
+            .contains("does not fit 3"));
+        assert!(resolve_shard("autox", env(&[])).is_err());
+        assert!(resolve_shard("auto/0", env(&[])).is_err());
     }
 
     #[test]

@@ -262,7 +262,8 @@ fn targets(aws: &AwsArgs) -> Result<Vec<collect::Target>> {
     out.sort();
     out.dedup();
     if let Some(shard) = &aws.shard {
-        let (i, n) = crate::accounts::parse_shard(shard).map_err(anyhow::Error::msg)?;
+        let (i, n) = crate::accounts::resolve_shard(shard, |k| std::env::var(k).ok())
+            .map_err(anyhow::Error::msg)?;
         if out.is_empty() {
             bail!("--shard splits the accounts of --accounts or --assume-role; none were given");
         }

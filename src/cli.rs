@@ -182,7 +182,11 @@ pub struct AwsArgs {
 
     /// Scan only shard I of N of the accounts (1-based; a deterministic split of the
     /// accounts sorted by id), for fanning out over CI jobs; `merge` joins the reports.
-    #[arg(long, value_name = "I/N")]
+    /// `auto` (or `auto/N`) takes the share from the scheduler: a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX, with auto/N), GitLab parallel (CI_NODE_INDEX/CI_NODE_TOTAL), or
+    /// INFRAVERIFY_SHARD_INDEX (0-based) and INFRAVERIFY_SHARD_TOTAL (a GitHub Actions
+    /// matrix passes strategy.job-index and job-total as these).
+    #[arg(long, value_name = "I/N|auto[/N]")]
     pub shard: Option<String>,
 
     /// Seconds the whole collection may take; what is not read by then is an error

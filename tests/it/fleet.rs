@@ -292,6 +292,83 @@ async fn accounts_through_roles_shards_and_merge() {
     }
     let s1 = read_json(&dir.path().join("s1/report.json"));
     let s2 = read_json(&dir.path().join("s2/report.json"));
+    // The same shares with --shard auto, from each scheduler's variables: a Kubernetes
+    // Indexed Job (0-based, the count given), GitLab parallel (1-based, with its total),
+    // and a GitHub Actions matrix through INFRAVERIFY_SHARD_INDEX/_TOTAL (0-based).
+    type Share = Vec<(&'static str, &'static str)>;
+    let schedulers: [(&str, [Share; 2]); 3] = [
+        (
+            "auto/2",
+            [
+                vec![("JOB_COMPLETION_INDEX", "0")],
+                vec![("JOB_COMPLETION_INDEX", "1")],
+            ],
+        ),
+        (
+            "auto",
+            [
+                vec![("CI_NODE_INDEX", "1"), ("CI_NODE_TOTAL", "2")],
+                vec![("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "2")],
+            ],
+        ),
+        (
+            "auto",
+            [
+                vec![
+                    ("INFRAVERIFY_SHARD_INDEX", "0"),
+                    ("INFRAVERIFY_SHARD_TOTAL", "2"),
+                ],
+                vec![
+                    ("INFRAVERIFY_SHARD_INDEX", "1"),
+                    ("INFRAVERIFY_SHARD_TOTAL", "2"),
+                ],
+            ],
+        ),
+    ];
+    for (k, (arg, shares)) in schedulers.into_iter().enumerate() {
+        for (share, want) in shares.into_iter().zip([&s1, &s2]) {
+            let out_dir = format!("auto{k}-{}", share[0].1);
+            let args = base(vec![
+                "--accounts".into(),
+                "accounts.toml".into(),
+                "--shard".into(),
+                arg.into(),
+                "--out-dir".into(),
+                out_dir.clone(),
+            ]);
+            let d = dir.path().to_path_buf();
+            let share2: Vec<(String, String)> = share
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            let out = tokio::task::spawn_blocking(move || {
+                let mut cmd = infraverify(&d);
+                cmd.args(&args);
+                for (name, value) in &share2 {
+                    cmd.env(name, value);
+                }
+                cmd.output().unwrap()
+            })
+            .await
+            .unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{arg} {share:?}: {}",
+                stderr(&out)
+            );
+            let got = read_json(&dir.path().join(&out_dir).join("report.json"));
+            assert_eq!(
+                (&got["run"]["accounts"], &got["run"]["account"]),
+                (&want["run"]["accounts"], &want["run"]["account"]),
+                "{arg} {share:?}"
+            );
+            assert_eq!(
+                admin_port_verdicts(&got),
+                admin_port_verdicts(want),
+                "{arg} {share:?}"
+            );
+        }
+    }
     assert_eq!(
         s1["run"]["accounts"],
         serde_json::json!(["111111111111", "333333333333"])

@@ -569,6 +569,88 @@ import json, sys, yaml
 print(json.dumps(yaml.safe_load(open(sys.argv[1])), default=str))
 "#;
 
+const PARSE_YAML_ALL: &str = r#"
+import json, sys, yaml
+print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1]))), default=str))
+"#;
+
+/// The fleet examples: a GitHub Actions matrix whose shards scan with `--shard auto` from
+/// the matrix's index and total, upload SARIF each under its own category and merge; a
+/// Kubernetes Indexed Job whose pods do the same with the Job's completions as the count,
+/// then a merge Job.
+#[test]
+fn the_fleet_examples_shard_with_auto_and_merge() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci");
+    let gh: serde_json::Value =
+        serde_json::from_str(&py(PARSE_YAML, &[&root.join("github-actions-fleet.yml")])).unwrap();
+    let shard = &gh["jobs"]["shard"];
+    assert_eq!(
+        shard["env"]["INFRAVERIFY_SHARD_INDEX"],
+        "${{ strategy.job-index }}"
+    );
+    assert_eq!(
+        shard["env"]["INFRAVERIFY_SHARD_TOTAL"],
+        "${{ strategy.job-total }}"
+    );
+    assert!(
+        shard["strategy"]["matrix"]["shard"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 1
+    );
+    let steps = shard["steps"].as_array().unwrap();
+    let scan = steps.iter().find(|s| s["id"] == "scan").unwrap()["run"]
+        .as_str()
+        .unwrap();
+    assert!(
+        scan.contains("--shard auto") && scan.contains("--format sarif"),
+        "{scan}"
+    );
+    let sarif = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("upload-sarif"))
+        })
+        .unwrap();
+    assert!(
+        sarif["with"]["category"]
+            .as_str()
+            .unwrap()
+            .contains("strategy.job-index"),
+        "each shard's SARIF has its own category, or shards replace each other's alerts"
+    );
+    let merge = &gh["jobs"]["merge"];
+    assert_eq!(merge["needs"], "shard");
+    assert!(merge["steps"].as_array().unwrap().iter().any(|s| s["run"]
+        .as_str()
+        .is_some_and(|r| r.contains("infraverify merge"))));
+
+    let k8s: serde_json::Value = serde_json::from_str(&py(
+        PARSE_YAML_ALL,
+        &[&root.join("kubernetes-indexed-job.yml")],
+    ))
+    .unwrap();
+    let docs = k8s.as_array().unwrap();
+    let shards = &docs[0]["spec"];
+    assert_eq!(shards["completionMode"], "Indexed");
+    let n = shards["completions"].as_u64().unwrap();
+    let args = shards["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .unwrap();
+    assert!(
+        args.contains(&format!("--shard auto/{n}")),
+        "the count is the Job's completions: {args}"
+    );
+    assert!(args.contains("$JOB_COMPLETION_INDEX"), "{args}");
+    let merge = docs[1]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .unwrap();
+    assert!(merge.contains("infraverify merge"), "{merge}");
+}
+
 #[test]
 fn the_ci_examples_are_valid_yaml_and_use_the_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci");
