@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -11,6 +10,8 @@ import urllib.request
 from collections import Counter
 
 import boto3
+
+from benchlib import measure
 
 ENDPOINT, BINARY, PROFILE = sys.argv[1], sys.argv[2], sys.argv[3]
 SCALES = [int(n) for arg in sys.argv[4:] for n in arg.split()]
@@ -66,21 +67,7 @@ def scan(concurrency, count_calls=False):
             "scan", "--no-probes", "--region", REGION, "--endpoint-url", ENDPOINT,
             "--concurrency", str(concurrency), "--format", "json", "--out-dir", out]
         log = tempfile.TemporaryFile(mode="w+")
-        start = time.monotonic()
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
-        # The high-water mark of the scan's own address space. (wait4's ru_maxrss would
-        # include this Python process's size, which a child inherits until it execs.)
-        peak = 0
-        while p.poll() is None:
-            try:
-                with open(f"/proc/{p.pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmHWM:"):
-                            peak = max(peak, int(line.split()[1]))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-            time.sleep(0.002)
-        wall = time.monotonic() - start
+        wall, peak = measure(args, env, stderr=log)
         log.seek(0)
         err = log.read()
         report = json.load(open(os.path.join(out, "report.json")))
@@ -91,7 +78,7 @@ def scan(concurrency, count_calls=False):
         m = re.search(r'op="([^"]+)"', line)
         if m and re.search(r":\s+ok\b", line):
             calls[m.group(1)] += 1
-    return wall, peak / 1024, calls
+    return wall, peak, calls
 
 
 def main():

@@ -135,24 +135,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             let policy = load_policy(&args.policy.policies)?;
             check_repo(&args.repo)?;
             runtime()?.block_on(async {
-                let mut snaps =
-                    collect_snapshots(&args.aws, &args.probes, &policy, progress).await?;
+                let sink = Sink {
+                    save: Some((&args.out, true)),
+                    judge: None,
+                };
+                let Collected {
+                    mut snaps, many, ..
+                } = collect_snapshots(&args.aws, &args.probes, &policy, progress, sink).await?;
                 read_repo(&args.repo, &mut snaps[0]);
-                let mut total = 0;
-                for (path, snap) in snapshot_paths(&args.out, &snaps) {
-                    write_file(Path::new(&path), snap.to_json().as_bytes())?;
-                    let n = snap.errors.len();
-                    total += n;
-                    eprintln!(
-                        "infraverify: wrote {path} ({} region{}, {n} collection error{})",
-                        snap.regions.len(),
-                        if snap.regions.len() == 1 { "" } else { "s" },
-                        if n == 1 { "" } else { "s" }
-                    );
-                    for e in &snap.errors {
-                        eprintln!("  {e}");
-                    }
-                }
+                write_snapshot(&args.out, &snaps[0], many, true)?;
+                let total: usize = snaps.iter().map(|s| s.errors.len()).sum();
                 Ok(if total == 0 {
                     0
                 } else {
@@ -267,44 +259,93 @@ fn targets(aws: &AwsArgs) -> Result<Vec<collect::Target>> {
         if out.is_empty() {
             bail!("--shard splits the accounts of --accounts or --assume-role; none were given");
         }
+        let total = out.len();
         out = out
             .into_iter()
             .enumerate()
             .filter(|(k, _)| k % n == i - 1)
             .map(|(_, t)| t)
             .collect();
+        // Without accounts the run would scan the credentials' own account instead.
+        if out.is_empty() {
+            bail!(
+                "--shard {i}/{n} has no accounts: {total} account{} over {n} shards leave it \
+                 empty; run at most {total} shards",
+                if total == 1 { "" } else { "s" }
+            );
+        }
     }
     Ok(out)
 }
 
-/// Where each snapshot of a run is written: `path` itself for one, `path` with the account
-/// id added before the extension for several.
-fn snapshot_paths<'a>(path: &str, snaps: &'a [Snapshot]) -> Vec<(String, &'a Snapshot)> {
-    if snaps.len() == 1 {
-        return vec![(path.to_string(), &snaps[0])];
+/// Where a snapshot of a run is written: `path` itself when the run has one account,
+/// `path` with the account id added before the extension when it has several.
+fn snapshot_path(path: &str, snap: &Snapshot, many: bool) -> String {
+    if !many {
+        return path.to_string();
     }
     let p = Path::new(path);
     let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("snapshot");
     let ext = p.extension().and_then(|s| s.to_str()).unwrap_or("json");
-    snaps
-        .iter()
-        .map(|s| {
-            let account = s.collection.account.as_deref().unwrap_or("unknown");
-            let name = format!("{stem}-{account}.{ext}");
-            (p.with_file_name(name).to_string_lossy().into_owned(), s)
-        })
-        .collect()
+    let account = snap.collection.account.as_deref().unwrap_or("unknown");
+    let name = format!("{stem}-{account}.{ext}");
+    p.with_file_name(name).to_string_lossy().into_owned()
+}
+
+/// Writes a snapshot where `--save-snapshot` or `collect --out` says; with `announce`, says
+/// so on stderr with its collection errors.
+fn write_snapshot(path: &str, snap: &Snapshot, many: bool, announce: bool) -> Result<()> {
+    let path = snapshot_path(path, snap, many);
+    write_file(Path::new(&path), snap.to_json().as_bytes())?;
+    if announce {
+        let n = snap.errors.len();
+        eprintln!(
+            "infraverify: wrote {path} ({} region{}, {n} collection error{})",
+            snap.regions.len(),
+            if snap.regions.len() == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" }
+        );
+        for e in &snap.errors {
+            eprintln!("  {e}");
+        }
+    }
+    Ok(())
+}
+
+/// What a fleet does with each account's snapshot as soon as it is collected (all but the
+/// first account's, which stays whole for the probes and the repository): write it, judge
+/// it, and keep only what the reports need, so memory stays flat however many accounts.
+struct Sink<'a> {
+    /// `--save-snapshot` / `collect --out`, and whether to announce each file.
+    save: Option<(&'a str, bool)>,
+    /// The policy whose AWS and team rules judge each account.
+    judge: Option<&'a Policy>,
+}
+
+/// What collection gives: the first account's snapshot whole, then (in a fleet) each other
+/// account's reduced to its collection's facts and errors, with the findings of the rules
+/// that read its inventory.
+struct Collected {
+    snaps: Vec<Snapshot>,
+    judged: Vec<crate::finding::Finding>,
+    /// Whether the run has several accounts (each snapshot's file names its account).
+    many: bool,
 }
 
 /// Collects AWS (unless `--no-aws`) for every target account (or the credentials' own) and
 /// runs the live probes the policy asks for (unless `--no-probes`) once, concurrently; the
 /// probes are attached to the first snapshot.
+///
+/// A fleet is collected `--concurrency` accounts at a time (each in flight has a call
+/// waiting, so the bound on calls stays full), each account handed to `sink` as it
+/// finishes.
 async fn collect_snapshots(
     aws: &AwsArgs,
     probes: &ProbeArgs,
     policy: &Policy,
     show_progress: bool,
-) -> Result<Vec<Snapshot>> {
+    sink: Sink<'_>,
+) -> Result<Collected> {
     let targets = targets(aws)?;
     let mut popts = probe_options(probes, aws.concurrency as usize)?;
     let mut opts = if probes.no_aws {
@@ -332,24 +373,55 @@ async fn collect_snapshots(
         o.progress = progress.clone();
     }
     let started_at = Timestamp::now();
+    let mut judged = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
     let aws_part = async {
         match &opts {
-            None => vec![collect::without_aws(started_at)],
+            None => Ok::<_, anyhow::Error>(vec![collect::without_aws(started_at)]),
             Some(opts) if targets.is_empty() => {
                 tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
-                vec![collect::collect(opts).await]
+                Ok(vec![collect::collect(opts).await])
             }
             Some(opts) => {
                 tracing::info!(accounts = targets.len(), regions = ?opts.regions, "collecting");
-                // One concurrency bound for all accounts × regions × services.
-                let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
-                join_all(
-                    targets
-                        .iter()
-                        .map(|t| collect::collect_as(opts, Some(t), sem.clone()))
-                        .collect(),
-                )
-                .await
+                let base = collect::sdk_config(opts, Some(&collect::home(opts))).await;
+                let many = targets.len() > 1;
+                let mut snaps: Vec<Option<Snapshot>> = (0..targets.len()).map(|_| None).collect();
+                let mut running = tokio::task::JoinSet::new();
+                let mut next = targets.iter().enumerate();
+                loop {
+                    while running.len() < opts.concurrency.max(1) {
+                        let Some((i, t)) = next.next() else { break };
+                        let (opts, base, t) = (opts.clone(), base.clone(), t.clone());
+                        running.spawn(async move {
+                            (i, collect::collect_as(&opts, &base, Some(&t)).await)
+                        });
+                    }
+                    let Some(joined) = running.join_next().await else {
+                        break;
+                    };
+                    let (i, mut snap) = match joined {
+                        Ok(done) => done,
+                        Err(e) => std::panic::resume_unwind(e.into_panic()),
+                    };
+                    if i > 0 {
+                        if let Some((path, announce)) = sink.save {
+                            write_snapshot(path, &snap, many, announce)?;
+                        }
+                        if let Some(policy) = sink.judge {
+                            judged.extend(engine::judge_account(policy, &snap));
+                        }
+                        if plan.load_balancer_names {
+                            names.extend(probe::load_balancer_names(&snap));
+                        }
+                        snap.reduce();
+                    }
+                    snaps[i] = Some(snap);
+                }
+                Ok(snaps
+                    .into_iter()
+                    .map(|s| s.expect("every account collected"))
+                    .collect())
             }
         }
     };
@@ -368,14 +440,16 @@ async fn collect_snapshots(
             Some(live)
         }
     };
-    let (mut snaps, live) = tokio::join!(aws_part, probe_part);
+    let (snaps, live) = tokio::join!(aws_part, probe_part);
+    let mut snaps: Vec<Snapshot> = snaps?;
     progress.finish();
     if let Some(mut live) = live {
         if plan.load_balancer_names {
-            for snap in snaps.iter().filter(|s| s.collection.aws) {
-                live.dns
-                    .extend(probe::load_balancer_names(snap, popts.clone()).await);
+            if let Some(first) = snaps.first().filter(|s| s.collection.aws) {
+                names.extend(probe::load_balancer_names(first));
             }
+            live.dns
+                .extend(probe::probe_names(&names, popts.clone()).await);
         }
         let snap = &mut snaps[0];
         snap.errors.extend(probe::errors(&live));
@@ -383,36 +457,11 @@ async fn collect_snapshots(
         snap.collection.finished_at = Timestamp::now();
         snap.normalize();
     }
-    Ok(snaps)
-}
-
-/// Awaits futures concurrently, keeping their order.
-async fn join_all<T, F: std::future::Future<Output = T>>(futures: Vec<F>) -> Vec<T> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(Box::pin(f));
-    }
-    let mut out: Vec<Option<T>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
+    Ok(Collected {
+        snaps,
+        judged,
+        many: targets.len() > 1,
     })
-    .await;
-    out.into_iter()
-        .map(|v| v.expect("every future finished"))
-        .collect()
 }
 
 /// The AWS collection's options, checked: bad regions, or none at all, are invalid input
@@ -424,6 +473,8 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
         endpoint_url: aws.endpoint_url.clone().filter(|e| !e.is_empty()),
         call_timeout: Duration::from_secs(aws.call_timeout),
         concurrency: aws.concurrency as usize,
+        region_concurrency: aws.region_concurrency as usize,
+        slots: std::sync::Arc::new(tokio::sync::Semaphore::new(aws.concurrency as usize)),
         domains: engine::policy_hosts(policy),
         deadline: None,
         services: engine::services(policy),
@@ -447,11 +498,7 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
             .or_else(|| policy.regions.first().cloned())
             .unwrap_or_else(|| "us-east-1".to_string());
         let cfg = collect::sdk_config(&opts, Some(&home)).await;
-        let ctx = collect::Caller::new(
-            &opts,
-            &home,
-            std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
-        );
+        let ctx = collect::Caller::new(&opts, &home, collect::limit::Gate::new(1));
         opts.regions = collect::ec2::enabled_regions(&ctx, &cfg)
             .await
             .map_err(|e| {
@@ -497,11 +544,7 @@ async fn preflight_call(opts: &CollectOptions) -> Result<Option<String>> {
         .cloned()
         .unwrap_or_else(|| "us-east-1".into());
     let cfg = collect::sdk_config(opts, Some(&home)).await;
-    let ctx = collect::Caller::new(
-        opts,
-        &home,
-        std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
-    );
+    let ctx = collect::Caller::new(opts, &home, collect::limit::Gate::new(1));
     match collect::sts::account(&ctx, &cfg).await {
         Err(e) if e.kind == crate::inventory::ErrorKind::Credentials => {
             let profile = opts
@@ -574,14 +617,20 @@ async fn scan(args: ScanArgs, show_progress: bool) -> Result<u8> {
         }
         _ => None,
     };
-    let mut snaps = collect_snapshots(&aws, &probes, &policy, show_progress).await?;
+    let sink = Sink {
+        save: save_snapshot.as_deref().map(|p| (p, false)),
+        judge: Some(&policy),
+    };
+    let Collected {
+        mut snaps,
+        judged,
+        many,
+    } = collect_snapshots(&aws, &probes, &policy, show_progress, sink).await?;
     read_repo(&repo, &mut snaps[0]);
     if let Some(path) = &save_snapshot {
-        for (p, snap) in snapshot_paths(path, &snaps) {
-            write_file(Path::new(&p), snap.to_json().as_bytes())?;
-        }
+        write_snapshot(path, &snaps[0], many, false)?;
     }
-    let reported = report_on(&policy, &snaps, &output, baseline.as_ref())?;
+    let reported = report_on(&policy, &snaps, judged, &output, baseline.as_ref())?;
     let Some(bundle) = bundle else {
         return reported.strict(&output, "");
     };
@@ -621,7 +670,8 @@ fn evaluate(args: EvaluateArgs) -> Result<u8> {
     let baseline = prepare(&output)?;
     check_repo(&repo)?;
     read_repo(&repo, &mut snaps[0]);
-    report_on(&policy, &snaps, &output, baseline.as_ref())?.strict(&output, "")
+    let judged = engine::judge_accounts(&policy, snaps.get(1..).unwrap_or_default());
+    report_on(&policy, &snaps, judged, &output, baseline.as_ref())?.strict(&output, "")
 }
 
 fn check_repo(repo: &RepoArgs) -> Result<()> {
@@ -688,13 +738,14 @@ fn check_out_dir(output: &OutputArgs) -> Result<()> {
 fn report_on(
     policy: &Policy,
     snaps: &[Snapshot],
+    judged: Vec<crate::finding::Finding>,
     output: &OutputArgs,
     baseline: Option<&Report>,
 ) -> Result<Reported> {
     let engine::Evaluation {
         mut findings,
         warnings,
-    } = engine::evaluate_many(policy, snaps);
+    } = engine::evaluate_run(policy, snaps, judged);
     if let Some(old) = baseline {
         crate::baseline::apply(&mut findings, old);
     }

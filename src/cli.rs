@@ -194,9 +194,14 @@ pub struct AwsArgs {
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: Option<u64>,
 
-    /// AWS calls in flight at once, across all regions and services.
+    /// AWS calls in flight at once, across all accounts, regions and services.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
+
+    /// AWS calls in flight at once in one account and region, where AWS meters them
+    /// (throttling is waited out, not failed).
+    #[arg(long, value_name = "N", default_value_t = crate::collect::limit::REGION_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub region_concurrency: u64,
 }
 
 #[derive(Debug, Args)]

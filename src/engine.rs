@@ -84,40 +84,91 @@ pub fn run_rule(snap: &Snapshot, rule: &EnabledRule, policy: &Policy) -> Vec<Fin
     cx.finish()
 }
 
+/// The time one team rule may take over one account's snapshot. CEL has no loops or I/O
+/// and the policy's expressions are bounded in size and nesting, but a nested
+/// comprehension over a large account can still be slow: past this, the rule is `error`
+/// for the account and the scan goes on.
+pub const TEAM_RULE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs the team rules over a snapshot: each judges the items of its kind; without AWS
 /// data (`--no-aws`) each is one `skipped`.
 fn run_custom(snap: &Snapshot, policy: &Policy) -> Vec<Finding> {
+    run_custom_within(snap, policy, TEAM_RULE_TIME_LIMIT)
+}
+
+/// [`run_custom`], each rule on a thread of its own, all at once, each given `limit`: a
+/// rule that takes longer is one `error` for the account (its thread is left to finish
+/// and its answer dropped).
+fn run_custom_within(snap: &Snapshot, policy: &Policy, limit: std::time::Duration) -> Vec<Finding> {
     if policy.custom.is_empty() {
         return vec![];
     }
+    let account = snap.collection.account.as_deref();
+    let whole = |c: &crate::rules::custom::CustomRule, status: Status, message: String| {
+        let controls: Vec<&str> = c.controls.iter().map(String::as_str).collect();
+        FindingBuilder::new(
+            &c.id,
+            &controls,
+            c.severity,
+            ResourceRef::new(c.kind.name, "*").account(account),
+            status,
+            message,
+        )
+        .policy(Some(c.origin.clone()))
+        .build()
+    };
     if !snap.collection.aws {
         return policy
             .custom
             .iter()
             .map(|c| {
-                let controls: Vec<&str> = c.controls.iter().map(String::as_str).collect();
-                FindingBuilder::new(
-                    &c.id,
-                    &controls,
-                    c.severity,
-                    ResourceRef::new(c.kind.name, "*").account(snap.collection.account.as_deref()),
-                    Status::Skipped,
-                    format!(
-                        "Not checked: AWS was not read (--no-aws), so {} is skipped.",
-                        c.controls.join(", ")
-                    ),
-                )
-                .policy(Some(c.origin.clone()))
-                .build()
+                let why = format!(
+                    "Not checked: AWS was not read (--no-aws), so {} is skipped.",
+                    c.controls.join(", ")
+                );
+                whole(c, Status::Skipped, why)
             })
             .collect();
     }
-    let view = crate::rules::custom::View::new(snap);
-    policy
+    let view = std::sync::Arc::new(crate::rules::custom::View::new(snap));
+    let started = std::time::Instant::now();
+    let running: Vec<_> = policy
         .custom
         .iter()
-        .flat_map(|c| crate::rules::custom::run(c, &view, policy.domain.as_deref()))
-        .collect()
+        .map(|c| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (c, view, domain) = (c.clone(), view.clone(), policy.domain.clone());
+            std::thread::spawn(move || {
+                let _ = tx.send(crate::rules::custom::run(&c, &view, domain.as_deref()));
+            });
+            rx
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (c, rx) in policy.custom.iter().zip(running) {
+        let left = limit.saturating_sub(started.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(findings) => out.extend(findings),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => out.push(whole(
+                c,
+                Status::Error,
+                format!(
+                    "The team rule did not finish within {} s over this account, so its \
+                     verdicts are unknown (a team rule is stopped there so that a policy \
+                     cannot hang a scan).",
+                    limit.as_secs_f64()
+                ),
+            )),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => out.push(whole(
+                c,
+                Status::Error,
+                "The team rule failed while it was evaluated (a bug: please report it), so \
+                 its verdicts are unknown."
+                    .to_string(),
+            )),
+        }
+    }
+    out
 }
 
 /// What evaluating a policy over a snapshot gives.
@@ -137,22 +188,46 @@ pub fn evaluate(policy: &Policy, snap: &Snapshot) -> Evaluation {
 /// read probes, the repository or attestations (the same whatever the account) once, on the
 /// first. Waivers apply across all, "today" being the first snapshot's day.
 pub fn evaluate_many(policy: &Policy, snaps: &[Snapshot]) -> Evaluation {
+    let judged = judge_accounts(policy, snaps.get(1..).unwrap_or_default());
+    evaluate_run(policy, snaps, judged)
+}
+
+/// The findings of the rules that read an account's AWS inventory (the built-in AWS rules
+/// and the team rules): what a fleet makes of each account but the first as soon as it is
+/// collected, so that its snapshot need not be kept.
+pub fn judge_account(policy: &Policy, snap: &Snapshot) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = policy
+        .rules
+        .iter()
+        .filter(|r| r.rule.meta().source == DataSource::Aws)
+        .flat_map(|rule| run_rule(snap, rule, policy))
+        .collect();
+    findings.extend(run_custom(snap, policy));
+    findings
+}
+
+/// [`judge_account`] for each of `snaps`.
+pub fn judge_accounts(policy: &Policy, snaps: &[Snapshot]) -> Vec<Finding> {
+    snaps
+        .iter()
+        .flat_map(|s| judge_account(policy, s))
+        .collect()
+}
+
+/// Evaluates a run whose first snapshot is whole and whose other accounts were already
+/// judged (`judged`, by [`judge_account`]): every rule on the first, then waivers over all.
+pub fn evaluate_run(policy: &Policy, snaps: &[Snapshot], judged: Vec<Finding>) -> Evaluation {
     let Some(first) = snaps.first() else {
         return Evaluation {
             findings: vec![],
             warnings: vec![],
         };
     };
-    let mut findings: Vec<Finding> = Vec::new();
-    for (i, snap) in snaps.iter().enumerate() {
-        for rule in &policy.rules {
-            if i > 0 && rule.rule.meta().source != DataSource::Aws {
-                continue;
-            }
-            findings.extend(run_rule(snap, rule, policy));
-        }
-        findings.extend(run_custom(snap, policy));
+    let mut findings = judged;
+    for rule in &policy.rules {
+        findings.extend(run_rule(first, rule, policy));
     }
+    findings.extend(run_custom(first, policy));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut warnings = apply_waivers(&mut findings, &policy.waivers, first);
     for a in &policy.attestations {
@@ -280,6 +355,45 @@ mod tests {
             "m",
         )
         .build()
+    }
+
+    #[test]
+    fn a_team_rule_past_its_time_limit_is_one_error_and_the_others_are_judged() {
+        use crate::inventory::testing::*;
+        let mut snap = compliant();
+        let groups = value(&mut inv(&mut snap).ec2.security_groups);
+        for i in 0..400 {
+            let id = format!("sg-{i:05}");
+            groups.insert(id.clone(), sg(&id, &id, vec![]));
+        }
+        let rule = |id: &str, check: &str| {
+            format!(
+                "[[custom-rules]]\nid = \"{id}\"\ncontrols = [\"TEAM-1\"]\nseverity = \"low\"\n\
+                 title = \"t\"\nresource = \"ec2-security-group\"\ncheck = '{check}'\n\
+                 message = \"m\"\n"
+            )
+        };
+        // For each of 400 groups, every pair of groups: 64 million steps.
+        let all = "snapshot.regions[region].ec2.security_groups";
+        let slow = format!("{all}.all(a, {all}.all(b, a != b || a == b))");
+        let text = rule("slow-rule", &slow) + &rule("quick-rule", "true");
+        let p = crate::policy::load(&[crate::policy::PolicySource {
+            name: "team.toml".into(),
+            text,
+        }])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let found = run_custom_within(&snap, &p, std::time::Duration::from_millis(500));
+        let slow: Vec<&Finding> = found.iter().filter(|f| f.rule == "slow-rule").collect();
+        assert_eq!(slow.len(), 1, "one finding for the account");
+        assert_eq!(slow[0].status, Status::Error);
+        assert!(
+            slow[0].message.contains("did not finish within 0.5 s"),
+            "{}",
+            slow[0].message
+        );
+        let quick: Vec<&Finding> = found.iter().filter(|f| f.rule == "quick-rule").collect();
+        assert!(quick.len() > 400);
+        assert!(quick.iter().all(|f| f.status == Status::Pass));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
+pub mod limit;
 pub mod logs;
 pub mod probe;
 pub mod rds;
@@ -50,8 +51,12 @@ pub struct CollectOptions {
     pub endpoint_url: Option<String>,
     /// Time allowed for one attempt of one API call; a call with retries gets twice that.
     pub call_timeout: Duration,
-    /// API calls in flight at once, across all regions and services.
+    /// API calls in flight at once, across all accounts, regions and services.
     pub concurrency: usize,
+    /// API calls in flight at once in one account and region (see [`limit`]).
+    pub region_concurrency: usize,
+    /// The run's `concurrency` slots, shared by every configuration [`sdk_config`] makes.
+    pub slots: Arc<Semaphore>,
     /// The policy's domains: their Route 53 zones are read in full.
     pub domains: Vec<String>,
     /// When the whole scan must be over (`--timeout`): calls not finished by then fail as
@@ -80,26 +85,32 @@ pub fn within(deadline: Option<tokio::time::Instant>, cap: Duration) -> Duration
 }
 
 /// Loads the AWS configuration: credentials and region from the standard chain
-/// (environment, profile, SSO, web identity, instance role), with retries and timeouts on
-/// every call.
+/// (environment, profile, SSO, web identity, instance role), with retries on every call,
+/// and every exchange through [`limit::Limited`] under the run's slots and time limits.
 ///
-/// Retries are the SDK's standard mode (exponential backoff with jitter, longer for
-/// throttling), not its adaptive mode: adaptive mode turns on a client-side token bucket at
-/// the first throttle, refilled at the rate measured so far, which for a scan's short bursts
-/// is about one call every two seconds; one throttled call made a whole scan 15-20 s slower
-/// (measured, see the README). Backing off only the calls that were throttled costs far less.
+/// Retries are the SDK's standard mode (exponential backoff with jitter), not its adaptive
+/// mode: adaptive mode turns on a client-side token bucket at the first throttle, refilled
+/// at the rate measured so far, which for a scan's short bursts is about one call every two
+/// seconds; one throttled call made a whole scan 15-20 s slower (measured, see the README).
+/// Throttling itself is waited out below the SDK, in [`limit`], per exchange and without
+/// holding a slot.
 pub async fn sdk_config(opts: &CollectOptions, region: Option<&str>) -> SdkConfig {
     let attempt = opts.call_timeout;
+    // The wire's time limits are [`limit`]'s: a limit of the SDK's would also count the time
+    // a call waits for a slot.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(attempt.min(Duration::from_secs(5)))
                 .read_timeout(attempt)
-                .operation_attempt_timeout(attempt)
-                .operation_timeout(attempt * 2)
                 .build(),
-        );
+        )
+        .http_client(limit::Limited::new(
+            https_client(),
+            opts.slots.clone(),
+            attempt,
+        ));
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -112,13 +123,34 @@ pub async fn sdk_config(opts: &CollectOptions, region: Option<&str>) -> SdkConfi
     loader.load().await
 }
 
-/// How every collector calls AWS: under the concurrency bound, with a hard limit on each
-/// call (in case something below the SDK's own timeouts never returns), classifying every
-/// failure, in one region.
+/// The SDK's default HTTPS client: hyper 1 and rustls with aws-lc, honouring HTTPS_PROXY
+/// and NO_PROXY.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .proxy_config(ProxyConfig::from_env());
+        if let Some(s) = settings {
+            b = b.connector_settings(s.clone());
+        }
+        if let Some(sleep) = components.and_then(|c| c.sleep_impl()) {
+            b = b.sleep_impl(sleep);
+        }
+        b.build()
+    })
+}
+
+/// How every collector calls AWS: under its account and region's [`limit::Gate`] and the
+/// run's slots (taken per exchange, in [`limit`]), within the scan's `--timeout`,
+/// classifying every failure, in one region.
 #[derive(Clone)]
 pub struct Caller {
-    sem: Arc<Semaphore>,
-    backstop: Duration,
+    gate: limit::Gate,
+    /// Time on the wire allowed to one call, its retries included.
+    wire: Duration,
     deadline: Option<tokio::time::Instant>,
     pub region: String,
     /// The IAM actions of the service this caller serves; a call outside them is a bug
@@ -127,10 +159,10 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn new(opts: &CollectOptions, region: &str, sem: Arc<Semaphore>) -> Self {
+    pub fn new(opts: &CollectOptions, region: &str, gate: limit::Gate) -> Self {
         Caller {
-            sem,
-            backstop: opts.call_timeout * 2 + Duration::from_secs(2),
+            gate,
+            wire: opts.call_timeout * 2,
             deadline: opts.deadline,
             region: region.to_string(),
             actions: &[],
@@ -214,23 +246,14 @@ impl Caller {
             self.actions.is_empty() || self.actions.contains(&op),
             "{op} is not among its collector's ACTIONS, so iam-policy would not grant it"
         );
-        let late = || self.error(op, ErrorKind::Timeout, DEADLINE_MESSAGE.to_string());
-        let wait = within(self.deadline, Duration::MAX);
-        let Ok(permit) = tokio::time::timeout(wait, self.sem.acquire()).await else {
-            return Err(late());
+        let budget = limit::Budget::new(self.gate.clone(), self.wire);
+        let call = limit::CALL.scope(budget, fut);
+        let result = match self.deadline {
+            None => Ok(call.await),
+            Some(d) => tokio::time::timeout_at(d, call).await,
         };
-        let _permit = permit.expect("semaphore is never closed");
-        let limit = within(self.deadline, self.backstop);
-        if limit.is_zero() {
-            return Err(late());
-        }
-        match tokio::time::timeout(limit, fut).await {
-            Err(_) if limit < self.backstop => Err(late()),
-            Err(_) => Err(self.error(
-                op,
-                ErrorKind::Timeout,
-                format!("no answer within {:?}", self.backstop),
-            )),
+        match result {
+            Err(_) => Err(self.error(op, ErrorKind::Timeout, DEADLINE_MESSAGE.to_string())),
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify(op, &self.region, &e)),
         }
@@ -299,15 +322,6 @@ const DENIED_CODES: &[&str] = &[
     "AccessDeniedException",
     "UnauthorizedOperation",
     "Forbidden",
-];
-const THROTTLE_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "SlowDown",
 ];
 const UNSUPPORTED_CODES: &[&str] = &[
     "InvalidAction",
@@ -384,7 +398,7 @@ where
             let kind = match (code, status) {
                 (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
                 (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::AccessDenied,
-                (Some(c), _) if THROTTLE_CODES.contains(&c) => ErrorKind::Throttled,
+                (Some(c), _) if limit::THROTTLE_CODES.contains(&c) => ErrorKind::Throttled,
                 (Some(c), _) if UNSUPPORTED_CODES.contains(&c) => ErrorKind::Unsupported,
                 (_, Some(401)) => ErrorKind::Credentials,
                 (_, Some(403)) => ErrorKind::AccessDenied,
@@ -495,27 +509,41 @@ pub fn steps(services: &BTreeSet<Service>, regions: usize) -> u64 {
         .sum()
 }
 
-/// Collects everything the rules read, from every region, into a snapshot.
-pub async fn collect(opts: &CollectOptions) -> Snapshot {
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    collect_as(opts, None, sem).await
-}
-
-/// [`collect`] through a role in another account, under a concurrency bound shared with
-/// other accounts' collections. If the role cannot be assumed, every call fails with that
-/// error, so the account's controls are `error`, and the other accounts are unaffected.
-pub async fn collect_as(
-    opts: &CollectOptions,
-    target: Option<&Target>,
-    sem: Arc<Semaphore>,
-) -> Snapshot {
-    let started_at = Timestamp::now();
-    let home = opts
-        .regions
+/// The region a run's global calls (IAM, Route 53, STS) go to: the first it scans.
+pub fn home(opts: &CollectOptions) -> String {
+    opts.regions
         .first()
         .cloned()
-        .unwrap_or_else(|| "us-east-1".into());
-    let mut base = sdk_config(opts, Some(&home)).await;
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// Collects everything the rules read, from every region, into a snapshot.
+pub async fn collect(opts: &CollectOptions) -> Snapshot {
+    let base = sdk_config(opts, Some(&home(opts))).await;
+    collect_as(opts, &base, None).await
+}
+
+/// [`collect`] through a role in another account, from the run's `base` configuration (one
+/// HTTP client and one bound on calls in flight for all accounts). If the role cannot be
+/// assumed, every call fails with that error, so the account's controls are `error`, and
+/// the other accounts are unaffected.
+pub async fn collect_as(
+    opts: &CollectOptions,
+    base: &SdkConfig,
+    target: Option<&Target>,
+) -> Snapshot {
+    let started_at = Timestamp::now();
+    let home = home(opts);
+    // Each region of this account gets its own slots (AWS throttles each account in each
+    // region on its own).
+    let gates: BTreeMap<&str, limit::Gate> = opts
+        .regions
+        .iter()
+        .chain([&home])
+        .map(|r| (r.as_str(), limit::Gate::new(opts.region_concurrency)))
+        .collect();
+    let gate = |r: &str| gates[r].clone();
+    let mut base = base.clone();
     if let Some(t) = target {
         let mut role = aws_config::sts::AssumeRoleProvider::builder(&t.role_arn)
             .session_name("infraverify")
@@ -531,14 +559,13 @@ pub async fn collect_as(
             ))
             .build();
     }
-
     let account = match (target, &opts.account) {
         (None, Some(known)) => {
             let known = known.clone();
             tokio::spawn(async move { Ok(known) })
         }
         _ => {
-            let caller = Caller::new(opts, &home, sem.clone());
+            let caller = Caller::new(opts, &home, gate(&home));
             let base = base.clone();
             tokio::spawn(async move { sts::account(&caller, &base).await })
         }
@@ -567,7 +594,7 @@ pub async fn collect_as(
     };
     let domains: Arc<[String]> = opts.domains.clone().into();
     let env = |service: Service, region: &str| Env {
-        caller: Caller::new(opts, region, sem.clone()).for_service(wiring(service).actions),
+        caller: Caller::new(opts, region, gate(region)).for_service(wiring(service).actions),
         cfg: base.clone(),
         domains: domains.clone(),
     };

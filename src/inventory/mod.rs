@@ -368,6 +368,16 @@ impl Snapshot {
         Snapshot::from_json(path, &text)
     }
 
+    /// Drops the inventory and keeps what a report says of the account: its collection's
+    /// facts and errors. For a fleet's accounts whose findings are already made.
+    pub fn reduce(&mut self) {
+        self.iam = Default::default();
+        self.route53 = Default::default();
+        self.regions = BTreeMap::new();
+        self.repository = None;
+        self.probes = None;
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("snapshot serializes");
         s.push('\n');

@@ -55,7 +55,7 @@ pub struct Policy {
     pub waivers: Vec<Waiver>,
     pub attestations: Vec<Attestation>,
     /// The team's own rules (`[[custom-rules]]`), in the order the files give them.
-    pub custom: Vec<crate::rules::custom::CustomRule>,
+    pub custom: Vec<std::sync::Arc<crate::rules::custom::CustomRule>>,
 }
 
 /// `[[waivers]]`: accepts one rule's failure on matching resources until a date.
@@ -255,7 +255,7 @@ fn read_file(
     }
     for (i, t) in tables(src, top.value("custom-rules"), "custom-rules") {
         if let Some(c) = crate::rules::custom::read(src, t, i) {
-            policy.custom.push(c);
+            policy.custom.push(std::sync::Arc::new(c));
         }
     }
     for (i, t) in tables(src, top.value("attestations"), "attestations") {

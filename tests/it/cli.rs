@@ -282,6 +282,34 @@ fn no_region_anywhere_is_invalid_input() {
 }
 
 #[test]
+fn a_shard_without_accounts_is_invalid_input_not_the_own_account() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("accounts.toml"),
+        "role = \"Audit\"\n[[accounts]]\nid = \"111111111111\"\n[[accounts]]\nid = \"222222222222\"\n",
+    )
+    .unwrap();
+    // Nothing answers at the endpoint: the refusal comes before any call.
+    let out = infraverify(dir.path())
+        .args([
+            "scan",
+            "--region",
+            "eu-west-1",
+            "--accounts",
+            "accounts.toml",
+        ])
+        .args(["--shard", "3/3", "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--shard 3/3 has no accounts: 2 accounts over 3 shards"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_refused_endpoint_makes_every_control_error_and_exit_3() {
     let dir = tmp();
     // Bind, then close: the port refuses connections.

@@ -390,3 +390,90 @@ async fn accounts_through_roles_shards_and_merge() {
     assert_eq!(merged["run"]["accounts"], report["run"]["accounts"]);
     assert_eq!(merged["summary"], report["summary"]);
 }
+
+/// At real latency and through throttling, a fleet keeps its bounds on calls in flight (in
+/// all, and in each account and region) with several accounts in flight at once, and waits
+/// throttling out: no error, and the verdicts of the run that was not throttled.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_fleet_keeps_its_bounds_and_its_verdicts() {
+    use crate::proxy::{self, Canned, Meter, Request};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let region = "us-east-2";
+    let accounts = ["444444444444", "555555555555", "666666666666"];
+    for (i, a) in accounts.iter().enumerate() {
+        seed_account(a, region, i % 2 == 0).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = "role = \"InfraverifyAudit\"\n".to_string();
+    for a in accounts {
+        file.push_str(&format!("\n[[accounts]]\nid = \"{a}\"\n"));
+    }
+    std::fs::write(dir.path().join("accounts.toml"), file).unwrap();
+    let run = |url: String, out: &'static str| {
+        let dir = dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let output = infraverify(&dir)
+                .args(["scan", "--no-probes", "--region", region])
+                .args(["--endpoint-url", &url, "--accounts", "accounts.toml"])
+                .args(["--concurrency", "6", "--region-concurrency", "2"])
+                .args(["--format", "json", "--out-dir", out])
+                .output()
+                .unwrap();
+            (output, read_json(&dir.join(out).join("report.json")))
+        })
+    };
+    let plain = proxy::start(&endpoint(), Arc::new(|_: &Request| None)).await;
+    let (plain_out, plain_report) = run(plain.url.clone(), "plain").await.unwrap();
+    assert_eq!(plain_report["errors"], serde_json::json!([]));
+
+    // Every fourth call (STS's aside) is throttled, in its protocol's words; the others
+    // take 20 ms.
+    let meter = Meter::new(std::time::Duration::from_millis(20));
+    let (seen, throttled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (s, t) = (seen.clone(), throttled.clone());
+    let proxy = proxy::metered(
+        &endpoint(),
+        Arc::new(move |r: &Request| {
+            if r.service == "sts" || s.fetch_add(1, Ordering::SeqCst) % 4 != 3 {
+                return None;
+            }
+            t.fetch_add(1, Ordering::SeqCst);
+            Some(Canned::throttled(r))
+        }),
+        meter.clone(),
+    )
+    .await;
+    let (out, report) = run(proxy.url.clone(), "throttled").await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        plain_out.status.code(),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([]),
+        "throttling is waited out"
+    );
+    assert_eq!(
+        crate::support::verdicts(&report),
+        crate::support::verdicts(&plain_report)
+    );
+    let (calls, most, most_per) = meter.figures();
+    eprintln!(
+        "{calls} calls forwarded, {} throttled; in flight at most {most} in all, {most_per} in one account and region",
+        throttled.load(Ordering::SeqCst)
+    );
+    assert!(throttled.load(Ordering::SeqCst) > 10, "{calls} calls");
+    assert!(most <= 6, "at most --concurrency in flight, not {most}");
+    assert!(
+        most_per <= 2,
+        "at most --region-concurrency in one account and region, not {most_per}"
+    );
+    assert!(
+        most > 2,
+        "several accounts in flight at once: at most {most} calls were"
+    );
+}

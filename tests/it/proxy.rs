@@ -128,6 +128,65 @@ pub struct Proxy {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Real latency, measured: every forwarded call is held `delay` before it goes upstream,
+/// and the meter counts the calls in flight, in all and per signing key and region (an
+/// assumed role's keys are its account's; STS, where the base keys assume each role, is
+/// counted in all only).
+#[derive(Debug, Default)]
+pub struct Meter {
+    pub delay: std::time::Duration,
+    state: std::sync::Mutex<MeterState>,
+}
+
+#[derive(Debug, Default)]
+struct MeterState {
+    now: usize,
+    per: std::collections::BTreeMap<String, usize>,
+    /// The most in flight at once: in all, and in any one key and region.
+    max: usize,
+    max_per: usize,
+    calls: usize,
+}
+
+impl Meter {
+    pub fn new(delay: std::time::Duration) -> Arc<Meter> {
+        Arc::new(Meter {
+            delay,
+            state: Default::default(),
+        })
+    }
+
+    fn enter(&self, key: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.now += 1;
+        s.calls += 1;
+        s.max = s.max.max(s.now);
+        if key.is_empty() {
+            return;
+        }
+        let n = {
+            let n = s.per.entry(key.to_string()).or_default();
+            *n += 1;
+            *n
+        };
+        s.max_per = s.max_per.max(n);
+    }
+
+    fn exit(&self, key: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.now -= 1;
+        if !key.is_empty() {
+            *s.per.get_mut(key).unwrap() -= 1;
+        }
+    }
+
+    /// (calls, most in flight at once, most in flight in one key and region).
+    pub fn figures(&self) -> (usize, usize, usize) {
+        let s = self.state.lock().unwrap();
+        (s.calls, s.max, s.max_per)
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
@@ -136,7 +195,12 @@ impl Drop for Proxy {
 
 /// Starts the proxy on a free loopback port, forwarding to `upstream` (`http://host:port`).
 pub async fn start(upstream: &str, rule: Arc<Rule>) -> Proxy {
-    start_with(upstream, rule, None).await
+    start_with(upstream, rule, None, None).await
+}
+
+/// [`start`], holding each forwarded call for the meter's delay and counting it.
+pub async fn metered(upstream: &str, rule: Arc<Rule>, meter: Arc<Meter>) -> Proxy {
+    start_with(upstream, rule, None, Some(meter)).await
 }
 
 /// A proxy that forwards every request as made by another emulated account: moto keeps
@@ -147,11 +211,17 @@ pub async fn for_account(upstream: &str, account: &str) -> Proxy {
         upstream,
         Arc::new(|_: &Request| None),
         Some(account.to_string()),
+        None,
     )
     .await
 }
 
-async fn start_with(upstream: &str, rule: Arc<Rule>, account: Option<String>) -> Proxy {
+async fn start_with(
+    upstream: &str,
+    rule: Arc<Rule>,
+    account: Option<String>,
+    meter: Option<Arc<Meter>>,
+) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let upstream = upstream
@@ -166,8 +236,9 @@ async fn start_with(upstream: &str, rule: Arc<Rule>, account: Option<String>) ->
             let upstream = upstream.clone();
             let rule = rule.clone();
             let account = account.clone();
+            let meter = meter.clone();
             tokio::spawn(async move {
-                let _ = handle(client, &upstream, rule, account.as_deref()).await;
+                let _ = handle(client, &upstream, rule, account.as_deref(), meter).await;
             });
         }
     });
@@ -213,14 +284,19 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<(String,
     Ok(Some((head, body)))
 }
 
-fn service_of(head: &str) -> String {
-    // Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+/// A part of the SigV4 credential scope: 0 the access key, 2 the region, 3 the service.
+/// Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+fn scope_part(head: &str, i: usize) -> String {
     head.lines()
         .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
         .and_then(|l| l.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(3))
+        .and_then(|c| c.split('/').nth(i))
         .unwrap_or("")
         .to_string()
+}
+
+fn service_of(head: &str) -> String {
+    scope_part(head, 3)
 }
 
 async fn handle(
@@ -228,6 +304,7 @@ async fn handle(
     upstream: &str,
     rule: Arc<Rule>,
     account: Option<&str>,
+    meter: Option<Arc<Meter>>,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_request(&mut client).await? else {
         return Ok(());
@@ -263,11 +340,33 @@ async fn handle(
         forwarded.push_str(&format!("x-moto-account-id: {a}\r\n"));
     }
     forwarded.push_str("Connection: close\r\n\r\n");
+    let key = if service_of(&head) == "sts" {
+        String::new()
+    } else {
+        format!("{} {}", scope_part(&head, 0), scope_part(&head, 2))
+    };
+    if let Some(m) = &meter {
+        m.enter(&key);
+        tokio::time::sleep(m.delay).await;
+    }
+    let relayed = relay(&mut client, upstream, &forwarded, &body).await;
+    if let Some(m) = &meter {
+        m.exit(&key);
+    }
+    relayed?;
+    client.shutdown().await
+}
+
+async fn relay(
+    client: &mut TcpStream,
+    upstream: &str,
+    forwarded: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(forwarded.as_bytes()).await?;
-    up.write_all(&body).await?;
+    up.write_all(body).await?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer).await?;
-    client.write_all(&answer).await?;
-    client.shutdown().await
+    client.write_all(&answer).await
 }

@@ -287,12 +287,9 @@ pub async fn run(plan: &ProbePlan, opts: ProbeOptions) -> (Probes, Vec<CollectEr
     (probes, errors)
 }
 
-/// The second stage, after AWS was read: resolves the internet-facing load balancers'
-/// DNS names, so live answers can be compared with them.
-pub async fn load_balancer_names(
-    snap: &Snapshot,
-    opts: ProbeOptions,
-) -> BTreeMap<String, Observed<crate::inventory::probe::DnsAnswer>> {
+/// The internet-facing load balancers' DNS names: the second stage of probing, after AWS
+/// was read, resolves them ([`probe_names`]) so live answers can be compared with them.
+pub fn load_balancer_names(snap: &Snapshot) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for inv in snap.regions.values() {
         if let Ok(Some(lbs)) = inv.elbv2.load_balancers.get() {
@@ -303,10 +300,18 @@ pub async fn load_balancer_names(
             }
         }
     }
+    names
+}
+
+/// Resolves `names` (A and AAAA).
+pub async fn probe_names(
+    names: &BTreeSet<String>,
+    opts: ProbeOptions,
+) -> BTreeMap<String, Observed<crate::inventory::probe::DnsAnswer>> {
     let mut plan = ProbePlan::default();
     for n in names {
-        plan.dns(&n, RecordType::A);
-        plan.dns(&n, RecordType::Aaaa);
+        plan.dns(n, RecordType::A);
+        plan.dns(n, RecordType::Aaaa);
     }
     if plan.is_empty() {
         return BTreeMap::new();
