@@ -38,6 +38,8 @@ pub const MAX_SOURCE: usize = 4096;
 pub const MAX_NODES: usize = 2000;
 /// How deep comprehensions may nest.
 pub const MAX_NESTING: usize = 2;
+/// The deepest an expression's syntax may nest (brackets, or operators chained).
+pub const MAX_DEPTH: usize = 32;
 
 /// A kind of resource a team rule can judge: where its items are in the snapshot.
 #[derive(Debug)]
@@ -225,6 +227,32 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 
 /// Stands for the judged resource's region in a path (`snapshot.regions[region]`).
 const REGION: &str = "\u{0}region";
+/// Stands for an index that is not a constant (`policies[p.arn]`, `listeners[0]`) and for
+/// a comprehension's element: any key or element. What could not be read anywhere there
+/// counts, so a path through it is judged on all of them.
+const ANY: &str = "\u{0}any";
+
+/// A path as a rule author wrote it: `snapshot.regions[region].rds`, `resource.listeners[…]`.
+fn show_path(p: &[String]) -> String {
+    let mut out = String::new();
+    for (i, c) in p.iter().enumerate() {
+        match c.as_str() {
+            REGION => out.push_str("[region]"),
+            ANY => out.push_str("[…]"),
+            _ if i == 0 => out.push_str(c),
+            _ => {
+                out.push('.');
+                out.push_str(c);
+            }
+        }
+    }
+    out
+}
+
+/// `p` up to its first [`ANY`]: the part a finding's evidence can show.
+fn fixed(p: &[String]) -> &[String] {
+    &p[..p.iter().position(|c| c == ANY).unwrap_or(p.len())]
+}
 
 /// The variables an expression may read.
 const VARIABLES: [&str; 5] = ["resource", "region", "snapshot", "policy", "scan"];
@@ -534,11 +562,35 @@ fn compile_at(
         ));
         return None;
     }
+    // The parser and the evaluator recurse: deep nesting is refused before either sees it.
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_DEPTH {
+        src.push(here(
+            0,
+            1,
+            format!("the expression nests brackets {deepest} deep; at most {MAX_DEPTH}"),
+        ));
+        return None;
+    }
     let program = match Program::compile(text) {
         Ok(p) => p,
         Err(errors) => {
             for e in errors.errors.iter().take(3) {
-                let (line, col) = (e.pos.0.max(1) as usize, e.pos.1.max(0) as usize);
+                // CEL's positions are 1-based.
+                let (line, col) = (e.pos.0.max(1) as usize, e.pos.1.max(1) as usize - 1);
                 let offset = text
                     .split_inclusive('\n')
                     .take(line - 1)
@@ -552,18 +604,19 @@ fn compile_at(
     };
     let ast = program.expression();
     let (nodes, nesting) = size(&ast.expr, 0);
-    if nodes > MAX_NODES || nesting > MAX_NESTING {
+    let deep = depth_of(&ast.expr);
+    if nodes > MAX_NODES || nesting > MAX_NESTING || deep > MAX_DEPTH {
         src.push(here(
             0,
             1,
             format!(
-                "the expression is too large to bound: at most {MAX_NODES} nodes and comprehensions nested {MAX_NESTING} deep"
+                "the expression is too large to bound: at most {MAX_NODES} nodes, {MAX_DEPTH} deep, and comprehensions nested {MAX_NESTING} deep"
             ),
         ));
         return None;
     }
     let mut paths = Vec::new();
-    reached(&ast.expr, &mut paths);
+    reached(&ast.expr, &Vec::new(), &mut paths);
     let mut ok = true;
     for p in &paths {
         if !matches!(p[0].as_str(), "resource" | "snapshot" | "policy" | "scan") {
@@ -661,6 +714,53 @@ fn template(
     ok.then_some(parts)
 }
 
+/// The sub-expressions of `e`.
+fn children(e: &Ast) -> Vec<&Ast> {
+    match e {
+        Ast::Call(c) => c
+            .target
+            .iter()
+            .map(|t| &t.expr)
+            .chain(c.args.iter().map(|a| &a.expr))
+            .collect(),
+        Ast::Comprehension(c) => [
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ]
+        .iter()
+        .map(|x| &x.expr)
+        .collect(),
+        Ast::List(l) => l.elements.iter().map(|x| &x.expr).collect(),
+        Ast::Map(m) => m
+            .entries
+            .iter()
+            .filter_map(|x| match &x.expr {
+                EntryExpr::MapEntry(me) => Some([&me.key.expr, &me.value.expr]),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        Ast::Struct(st) => st
+            .entries
+            .iter()
+            .filter_map(|x| match &x.expr {
+                EntryExpr::StructField(f) => Some(&f.value.expr),
+                _ => None,
+            })
+            .collect(),
+        Ast::Select(sel) => vec![&sel.operand.expr],
+        Ast::Ident(_) | Ast::Literal(_) | Ast::Unspecified => vec![],
+    }
+}
+
+/// How deep the syntax tree is (the evaluator recurses that deep).
+fn depth_of(e: &Ast) -> usize {
+    1 + children(e).into_iter().map(depth_of).max().unwrap_or(0)
+}
+
 /// Syntax nodes, and the deepest comprehension nesting.
 fn size(e: &Ast, depth: usize) -> (usize, usize) {
     let mut nodes = 1;
@@ -704,97 +804,105 @@ fn size(e: &Ast, depth: usize) -> (usize, usize) {
 
 /// Whether `name` is a comprehension's variable somewhere in `e` (then not a free one).
 fn bound(e: &Ast, name: &str) -> bool {
-    match e {
+    let here = match e {
         Ast::Comprehension(c) => {
-            c.iter_var == name
-                || c.iter_var2.as_deref() == Some(name)
-                || c.accu_var == name
-                || [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ]
-                .iter()
-                .any(|x| bound(&x.expr, name))
+            c.iter_var == name || c.iter_var2.as_deref() == Some(name) || c.accu_var == name
         }
-        Ast::Call(c) => {
-            c.target.as_ref().is_some_and(|t| bound(&t.expr, name))
-                || c.args.iter().any(|a| bound(&a.expr, name))
-        }
-        Ast::Select(s) => bound(&s.operand.expr, name),
-        Ast::List(l) => l.elements.iter().any(|x| bound(&x.expr, name)),
         _ => false,
-    }
+    };
+    here || children(e).into_iter().any(|x| bound(x, name))
 }
 
-/// The field path `e` selects, if it is a chain of fields (and constant indexes) on a
-/// variable.
-fn chain(e: &Ast) -> Option<Path> {
+/// The comprehension variables in scope, each with the path of what it ranges over.
+type Bindings = Vec<(String, Path)>;
+
+/// The field path `e` selects, if it is a chain of fields and indexes on a variable (a
+/// comprehension's variable stands for an element of what it ranges over).
+fn chain(e: &Ast, env: &Bindings) -> Option<Path> {
     match e {
-        Ast::Ident(name) => Some(vec![name.clone()]),
+        Ast::Ident(name) => Some(
+            env.iter()
+                .rev()
+                .find(|(v, _)| v == name)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| vec![name.clone()]),
+        ),
         Ast::Select(s) => {
-            let mut p = chain(&s.operand.expr)?;
+            let mut p = chain(&s.operand.expr, env)?;
             p.push(s.field.clone());
             Some(p)
         }
         Ast::Call(c) if c.func_name == "_[_]" && c.args.len() == 2 => {
-            let mut p = chain(&c.args[0].expr)?;
+            let mut p = chain(&c.args[0].expr, env)?;
             match &c.args[1].expr {
-                Ast::Literal(LiteralValue::String(s)) => {
-                    p.push(s.inner().to_string());
-                    Some(p)
-                }
+                Ast::Literal(LiteralValue::String(s)) => p.push(s.inner().to_string()),
                 // The resource's own region: known when it is judged.
-                Ast::Ident(name) if name == "region" => {
-                    p.push(REGION.to_string());
-                    Some(p)
+                Ast::Ident(name) if name == "region" && !env.iter().any(|(v, _)| v == "region") => {
+                    p.push(REGION.to_string())
                 }
-                // An index by anything else: the path ends at what is indexed.
-                _ => Some(p),
+                // An index by anything else: any key or element.
+                _ => p.push(ANY.to_string()),
             }
+            Some(p)
         }
         _ => None,
     }
 }
 
-/// Every maximal field path `e` reads.
-fn reached(e: &Ast, out: &mut Vec<Path>) {
-    if let Some(p) = chain(e) {
-        out.push(p);
-        // A dynamic index's own expression may read more.
-        if let Ast::Call(c) = e {
-            reached(&c.args[1].expr, out);
+/// What the indexes along a chain read (`policies[p.arn]` reads `p.arn`).
+fn indexes(e: &Ast, env: &Bindings, out: &mut Vec<Path>) {
+    match e {
+        Ast::Select(s) => indexes(&s.operand.expr, env, out),
+        Ast::Call(c) if c.func_name == "_[_]" && c.args.len() == 2 => {
+            indexes(&c.args[0].expr, env, out);
+            reached(&c.args[1].expr, env, out);
         }
+        _ => {}
+    }
+}
+
+/// Every maximal field path `e` reads.
+fn reached(e: &Ast, env: &Bindings, out: &mut Vec<Path>) {
+    if let Some(p) = chain(e, env) {
+        out.push(p);
+        indexes(e, env, out);
         return;
     }
     match e {
         Ast::Call(c) => {
             if let Some(t) = &c.target {
-                reached(&t.expr, out);
+                reached(&t.expr, env, out);
             }
             for a in &c.args {
-                reached(&a.expr, out);
+                reached(&a.expr, env, out);
             }
         }
         Ast::Comprehension(c) => {
-            for x in [
-                &c.iter_range,
-                &c.accu_init,
-                &c.loop_cond,
-                &c.loop_step,
-                &c.result,
-            ] {
-                reached(&x.expr, out);
+            reached(&c.iter_range.expr, env, out);
+            // The variables stand for an element (a list's) or a key (a map's) of the range.
+            let mut inner = env.clone();
+            if let Some(range) = chain(&c.iter_range.expr, env) {
+                let mut element = range;
+                element.push(ANY.to_string());
+                inner.push((c.iter_var.clone(), element.clone()));
+                if let Some(v2) = &c.iter_var2 {
+                    inner.push((v2.clone(), element));
+                }
+            } else {
+                // A range that is not a path: its variables read nothing of the snapshot.
+                inner.push((c.iter_var.clone(), vec![c.iter_var.clone()]));
+            }
+            inner.push((c.accu_var.clone(), vec![c.accu_var.clone()]));
+            for x in [&c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                reached(&x.expr, &inner, out);
             }
         }
-        Ast::Select(s) => reached(&s.operand.expr, out),
-        Ast::List(l) => l.elements.iter().for_each(|x| reached(&x.expr, out)),
+        Ast::Select(s) => reached(&s.operand.expr, env, out),
+        Ast::List(l) => l.elements.iter().for_each(|x| reached(&x.expr, env, out)),
         Ast::Map(m) => m.entries.iter().for_each(|x| {
             if let EntryExpr::MapEntry(me) = &x.expr {
-                reached(&me.key.expr, out);
-                reached(&me.value.expr, out);
+                reached(&me.key.expr, env, out);
+                reached(&me.value.expr, env, out);
             }
         }),
         _ => {}
@@ -912,7 +1020,21 @@ fn check_path(path: &[String], kind: Option<&'static Kind>) -> Result<(), PathEr
         _ => return Ok(()),
     };
     for (i, field) in path.iter().enumerate().skip(1) {
-        let at = path[..i].join(".");
+        let at = show_path(&path[..i]);
+        if field == ANY {
+            // An element of a list, a value of a map; of anything else, unknown.
+            match schema
+                .get("items")
+                .or_else(|| schema.get("additionalProperties"))
+                .filter(|s| s.is_object())
+            {
+                Some(items) => {
+                    schema = resolve(root, items);
+                    continue;
+                }
+                None => return Ok(()),
+            }
+        }
         if let Some(props) = schema.get("properties").and_then(Json::as_object) {
             match props.get(field) {
                 Some(s) => schema = resolve(root, s),
@@ -977,12 +1099,12 @@ impl View {
         }
     }
 
-    /// The first unreadable field at, above or below `path` (from the root).
+    /// The first unreadable field at, above or below `path` (from the root); an [`ANY`]
+    /// in `path` matches any key or element.
     fn unreadable(&self, path: &[String]) -> Option<&(Path, String)> {
-        self.unavailable.iter().find(|(u, _)| {
-            let n = u.len().min(path.len());
-            u[..n] == path[..n]
-        })
+        self.unavailable
+            .iter()
+            .find(|(u, _)| u.iter().zip(path).all(|(a, b)| b == ANY || a == b))
     }
 }
 
@@ -1102,32 +1224,45 @@ pub fn run(rule: &CustomRule, view: &View, domain: Option<&str>) -> Vec<Finding>
             .unwrap_or_default()
     };
     let mut out = Vec::new();
-    let snapshot_paths: Vec<Path> = rule
+    // What each part reads: `where`'s paths are checked before it decides the scope, the
+    // others' only for what is in scope.
+    let scope: Vec<&Expr> = rule.scope.iter().collect();
+    let rest: Vec<&Expr> = rule
         .exprs()
-        .flat_map(|e| e.paths.iter())
-        .filter(|p| p[0] == "snapshot")
-        .map(|p| p[1..].to_vec())
+        .filter(|e| !scope.iter().any(|s| std::ptr::eq(*s, *e)))
         .collect();
-    let resource_paths: Vec<Path> = rule
-        .exprs()
-        .flat_map(|e| e.paths.iter())
-        .filter(|p| p[0] == "resource")
-        .map(|p| p[1..].to_vec())
+    let paths = |exprs: &[&Expr], root: &str| -> Vec<Path> {
+        exprs
+            .iter()
+            .flat_map(|e| e.paths.iter())
+            .filter(|p| p[0] == root)
+            .map(|p| p[1..].to_vec())
+            .collect()
+    };
+    let (scope_snapshot, rest_snapshot) = (paths(&scope, "snapshot"), paths(&rest, "snapshot"));
+    let (scope_resource, rest_resource) = (paths(&scope, "resource"), paths(&rest, "resource"));
+    let resource_paths: Vec<Path> = scope_resource
+        .iter()
+        .chain(&rest_resource)
+        .cloned()
         .collect();
     for (region, place) in places {
         // A snapshot field the rule reads that could not be read: every resource here is
-        // an error.
-        let global_error = snapshot_paths
-            .iter()
-            .map(|p| -> Path {
-                p.iter()
-                    .map(|c| match (c.as_str(), &region) {
-                        (REGION, Some(r)) => r.clone(),
-                        _ => c.clone(),
-                    })
-                    .collect()
-            })
-            .find_map(|p| view.unreadable(&p).map(|(_, why)| why.clone()));
+        // an error (for `where`'s, every resource; for the others', every one in scope).
+        let in_region = |paths: &[Path]| {
+            paths
+                .iter()
+                .map(|p| -> Path {
+                    p.iter()
+                        .map(|c| match (c.as_str(), &region) {
+                            (REGION, Some(r)) => r.clone(),
+                            _ => c.clone(),
+                        })
+                        .collect()
+                })
+                .find_map(|p| view.unreadable(&p).map(|(_, why)| why.clone()))
+        };
+        let (scope_error, rest_error) = (in_region(&scope_snapshot), in_region(&rest_snapshot));
         let at = |r: ResourceRef| match &region {
             Some(reg) => r.region(reg),
             None => r,
@@ -1167,22 +1302,25 @@ pub fn run(rule: &CustomRule, view: &View, domain: Option<&str>) -> Vec<Finding>
             r = at(r);
             let item_path =
                 |p: &Path| -> Path { place.iter().chain([id]).chain(p.iter()).cloned().collect() };
-            let blocked = global_error.clone().or_else(|| {
-                resource_paths
-                    .iter()
-                    .find_map(|p| view.unreadable(&item_path(p)))
-                    .map(|(_, why)| why.clone())
-            });
+            let blocked = |global: &Option<String>, paths: &[Path]| {
+                global.clone().or_else(|| {
+                    paths
+                        .iter()
+                        .find_map(|p| view.unreadable(&item_path(p)))
+                        .map(|(_, why)| why.clone())
+                })
+            };
             let noun = format!("{} {}", kind.noun, r.display());
-            if let Some(why) = blocked {
-                out.push(
-                    finding(
-                        r,
-                        Status::Error,
-                        format!("{noun} could not be judged: {why}."),
-                    )
-                    .build(),
-                );
+            let unjudged = |why: String| {
+                finding(
+                    r.clone(),
+                    Status::Error,
+                    format!("{noun} could not be judged: {why}."),
+                )
+                .build()
+            };
+            if let Some(why) = blocked(&scope_error, &scope_resource) {
+                out.push(unjudged(why));
                 continue;
             }
             let mut cx = root.new_inner_scope();
@@ -1220,8 +1358,13 @@ pub fn run(rule: &CustomRule, view: &View, domain: Option<&str>) -> Vec<Finding>
                     }
                 }
             }
+            if let Some(why) = blocked(&rest_error, &rest_resource) {
+                out.push(unjudged(why));
+                continue;
+            }
             let observed: BTreeMap<String, Json> = resource_paths
                 .iter()
+                .map(|p| fixed(p))
                 .filter(|p| !p.is_empty())
                 .map(|p| {
                     let v = p.iter().try_fold(item, |v, k| v.get(k)).cloned();
@@ -1459,6 +1602,114 @@ mod tests {
         );
         assert_eq!(f.controls, ["TEAM-1"]);
         assert_eq!(f.policy.as_ref().unwrap().line, 1);
+    }
+
+    #[test]
+    fn an_unreadable_field_behind_a_dynamic_index_or_a_loop_variable_is_error() {
+        let mut snap = compliant();
+        for p in value(&mut snap.iam.policies).values_mut() {
+            p.document = crate::inventory::Observed::unavailable(denied("iam:GetPolicyVersion"));
+        }
+        // Each would pass or fail on `null` if the unreadable document were not seen
+        // through `policies[p.arn]` (a dynamic index) and `p` (a loop variable).
+        let docs = "snapshot.iam.policies[p.arn].document";
+        let p = policy(&format!(
+            "{}{}",
+            rule(
+                "absent",
+                "iam-role",
+                None,
+                &format!("resource.attached.all(p, {docs} == null)")
+            ),
+            rule(
+                "present",
+                "iam-role",
+                None,
+                &format!("resource.attached.all(p, {docs} != null)")
+            )
+            .replace("TEAM-1", "TEAM-2"),
+        ));
+        let view = View::new(&snap);
+        for c in &p.custom {
+            let fs = run(c, &view, None);
+            let attached: Vec<&Finding> = fs.iter().filter(|f| f.resource.id != "*").collect();
+            assert!(!attached.is_empty());
+            for f in attached {
+                assert_eq!(f.status, Status::Error, "{}: {f:?}", c.id);
+                assert!(f.message.contains("iam:GetPolicyVersion"), "{}", f.message);
+            }
+        }
+    }
+
+    #[test]
+    fn where_decides_the_scope_before_the_rest_is_looked_at() {
+        let mut snap = compliant();
+        for pg in value(&mut inv(&mut snap).rds.parameter_groups).values_mut() {
+            pg.parameters =
+                crate::inventory::Observed::unavailable(denied("rds:DescribeDBParameters"));
+        }
+        // Nothing is in scope, so the unreadable parameters do not matter: skipped, not
+        // error.
+        let p = policy(&rule(
+            "params",
+            "rds-parameter-group",
+            Some(r#"resource.name == "no-such-group""#),
+            r#""rds.force_ssl" in resource.parameters"#,
+        ));
+        let v = verdicts(&p, &snap);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].2, Status::Skipped, "{v:?}");
+    }
+
+    #[test]
+    fn paths_through_indexes_and_loop_variables_are_checked() {
+        // Joins through a dynamic index, a list index, and a loop variable are accepted.
+        for (kind, check) in [
+            (
+                "ecs-task-definition",
+                "resource.log_groups.all(l, l.group in snapshot.regions[l.region].logs.log_groups)",
+            ),
+            (
+                "elbv2-load-balancer",
+                r#"resource.listeners[0].protocol == "HTTPS""#,
+            ),
+            (
+                "elbv2-load-balancer",
+                "resource.listeners.all(resource, resource.port > 0)",
+            ),
+        ] {
+            policy(&rule("ok", kind, None, check));
+        }
+        // Misspelt fields after them are refused, with a suggestion.
+        for (kind, check, field, suggestion) in [
+            (
+                "iam-role",
+                "resource.attached.all(p, snapshot.iam.policies[p.arn].documnt != null)",
+                "documnt",
+                "document",
+            ),
+            (
+                "elbv2-load-balancer",
+                "resource.listeners.all(l, !has(l.certificat))",
+                "certificat",
+                "certificates",
+            ),
+        ] {
+            let e = refused(&rule("bad", kind, None, check));
+            assert!(e.contains(&format!("no field `{field}`")), "{e}");
+            assert!(e.contains(&format!("did you mean `{suggestion}`")), "{e}");
+            assert!(!e.contains('\u{0}'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_parsed_or_evaluated() {
+        let brackets = format!("{}1{} == [1]", "[".repeat(50), "]".repeat(50));
+        let e = refused(&rule("deep", "rds-db-instance", None, &brackets));
+        assert!(e.contains("nests brackets 50 deep"), "{e}");
+        let sum = format!("1{} > 0", " + 1".repeat(100));
+        let e = refused(&rule("long", "rds-db-instance", None, &sum));
+        assert!(e.contains("too large to bound"), "{e}");
     }
 
     fn refused(text: &str) -> String {
