@@ -254,6 +254,29 @@ fn fixed(p: &[String]) -> &[String] {
     &p[..p.iter().position(|c| c == ANY).unwrap_or(p.len())]
 }
 
+/// The functions and macros of CEL's standard environment as built here (no `timestamp`,
+/// `duration` or string extensions): what a misspelt function is compared with.
+const FUNCTIONS: &[&str] = &[
+    "all",
+    "bytes",
+    "contains",
+    "double",
+    "dyn",
+    "endsWith",
+    "exists",
+    "exists_one",
+    "filter",
+    "has",
+    "int",
+    "map",
+    "matches",
+    "size",
+    "startsWith",
+    "string",
+    "type",
+    "uint",
+];
+
 /// The variables an expression may read.
 const VARIABLES: [&str; 5] = ["resource", "region", "snapshot", "policy", "scan"];
 
@@ -636,26 +659,46 @@ fn compile_at(
             );
         }
     }
+    // A name the expression uses that does not exist, at its first use.
+    let unknown_name = |name: &str, what: &str, help: Option<String>| {
+        let offset = text
+            .find(name)
+            .map(|o| text[..o].chars().count())
+            .unwrap_or(0);
+        src.push(
+            here(
+                offset,
+                name.chars().count(),
+                format!("unknown {what} `{name}`"),
+            )
+            .with_help(help),
+        );
+    };
     for name in program.references().variables() {
         if !VARIABLES.contains(&name) && !bound(&ast.expr, name) {
             ok = false;
-            let offset = text
-                .find(name)
-                .map(|o| text[..o].chars().count())
-                .unwrap_or(0);
-            src.push(
-                here(
-                    offset,
-                    name.chars().count(),
-                    format!("unknown variable `{name}`"),
-                )
-                .with_help(diag::closest(name, VARIABLES).map(|s| {
-                    format!(
-                        "did you mean `{s}`? (resource, region, snapshot, policy and scan exist)"
-                    )
-                })),
-            );
+            let help = diag::closest(name, VARIABLES).map(|s| {
+                format!("did you mean `{s}`? (resource, region, snapshot, policy and scan exist)")
+            });
+            unknown_name(name, "variable", help);
         }
+    }
+    for name in program.references().functions() {
+        // Operators (`_&&_`, `@in`) and the `optional.` namespace are the interpreter's own;
+        // a function name the standard environment declares cannot be declared again.
+        let operator =
+            name.starts_with('_') || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if operator
+            || ["of", "ofNonZeroValue", "none"].contains(&name)
+            || Context::default().add_function(name, |a: i64| a).is_err()
+        {
+            continue;
+        }
+        ok = false;
+        let help = diag::closest(name, FUNCTIONS.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("the functions are {}", FUNCTIONS.join(", "))));
+        unknown_name(name, "function", help);
     }
     ok.then(|| Expr {
         source: text.to_string(),
@@ -1700,6 +1743,33 @@ mod tests {
             assert!(e.contains(&format!("did you mean `{suggestion}`")), "{e}");
             assert!(!e.contains('\u{0}'), "{e:?}");
         }
+    }
+
+    #[test]
+    fn an_unknown_function_is_refused_with_a_suggestion() {
+        let e = refused(&rule(
+            "typo",
+            "rds-db-instance",
+            None,
+            r#"resource.id.startswith("lc") && size(resource.tags) > 0"#,
+        ));
+        assert!(e.contains("unknown function `startswith`"), "{e}");
+        assert!(e.contains("did you mean `startsWith`"), "{e}");
+        assert!(!e.contains("`size`"), "{e}");
+        let e = refused(&rule(
+            "later",
+            "rds-db-instance",
+            None,
+            r#"timestamp(scan.time) > 0"#,
+        ));
+        assert!(e.contains("unknown function `timestamp`"), "{e}");
+        // Operators, macros and the standard functions are known.
+        policy(&rule(
+            "known",
+            "rds-db-instance",
+            None,
+            r#"resource.id.matches("^lc") && resource.id.endsWith("db") && int("1") in [1] && string(1).contains("1") && [1].exists_one(x, x > 0) ? true : !false"#,
+        ));
     }
 
     #[test]
