@@ -154,7 +154,7 @@ fn run_custom_within(snap: &Snapshot, policy: &Policy, limit: std::time::Duratio
                 Status::Error,
                 format!(
                     "The team rule did not finish within {} s over this account, so its \
-                     verdicts are unknown (a team rule is stopped there so that a policy \
+                     verdicts are unknown (each team rule gets that long, so that a policy \
                      cannot hang a scan).",
                     limit.as_secs_f64()
                 ),
