@@ -357,9 +357,14 @@ async fn collect_snapshots(
         .timeout
         .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     popts.deadline = deadline;
+    // One configuration (one HTTP client, one credentials cache) for the credentials check
+    // and every account's collection: the credentials are resolved once.
+    let mut base = None;
     if let Some(o) = opts.as_mut() {
         o.deadline = deadline;
-        o.account = preflight(o).await?;
+        let cfg = collect::sdk_config(o, Some(&collect::home(o))).await;
+        o.account = preflight(o, &cfg).await?;
+        base = Some(cfg);
     }
     let plan = engine::probe_plan(policy);
     let accounts = targets.len().max(1) as u64;
@@ -376,15 +381,13 @@ async fn collect_snapshots(
     let mut judged = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     let aws_part = async {
-        match &opts {
-            None => Ok::<_, anyhow::Error>(vec![collect::without_aws(started_at)]),
-            Some(opts) if targets.is_empty() => {
+        match (&opts, &base) {
+            (Some(opts), Some(base)) if targets.is_empty() => {
                 tracing::info!(regions = ?opts.regions, endpoint = ?opts.endpoint_url, "collecting");
-                Ok(vec![collect::collect(opts).await])
+                Ok(vec![collect::collect_as(opts, base, None).await])
             }
-            Some(opts) => {
+            (Some(opts), Some(base)) => {
                 tracing::info!(accounts = targets.len(), regions = ?opts.regions, "collecting");
-                let base = collect::sdk_config(opts, Some(&collect::home(opts))).await;
                 let many = targets.len() > 1;
                 let mut snaps: Vec<Option<Snapshot>> = (0..targets.len()).map(|_| None).collect();
                 let mut running = tokio::task::JoinSet::new();
@@ -423,6 +426,7 @@ async fn collect_snapshots(
                     .map(|s| s.expect("every account collected"))
                     .collect())
             }
+            _ => Ok::<_, anyhow::Error>(vec![collect::without_aws(started_at)]),
         }
     };
     let probe_part = async {
@@ -529,23 +533,17 @@ async fn aws_options(aws: &AwsArgs, policy: &Policy) -> Result<CollectOptions> {
 /// timeout, the `--timeout` deadline) is left to the collection, which reports it per
 /// control. The account the credentials belong to, when the answer named it: the
 /// collection need not ask again.
-async fn preflight(opts: &CollectOptions) -> Result<Option<String>> {
-    let check = preflight_call(opts);
+async fn preflight(opts: &CollectOptions, cfg: &collect::SdkConfig) -> Result<Option<String>> {
+    let check = preflight_call(opts, cfg);
     match opts.deadline {
         Some(d) => tokio::time::timeout_at(d, check).await.unwrap_or(Ok(None)),
         None => check.await,
     }
 }
 
-async fn preflight_call(opts: &CollectOptions) -> Result<Option<String>> {
-    let home = opts
-        .regions
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "us-east-1".into());
-    let cfg = collect::sdk_config(opts, Some(&home)).await;
-    let ctx = collect::Caller::new(opts, &home, collect::limit::Gate::new(1));
-    match collect::sts::account(&ctx, &cfg).await {
+async fn preflight_call(opts: &CollectOptions, cfg: &collect::SdkConfig) -> Result<Option<String>> {
+    let ctx = collect::Caller::new(opts, &collect::home(opts), collect::limit::Gate::new(1));
+    match collect::sts::account(&ctx, cfg).await {
         Err(e) if e.kind == crate::inventory::ErrorKind::Credentials => {
             let profile = opts
                 .profile

@@ -30,7 +30,9 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+/// The AWS configuration a run collects with (see [`sdk_config`]).
+pub use aws_config::SdkConfig;
+use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
@@ -517,16 +519,12 @@ pub fn home(opts: &CollectOptions) -> String {
         .unwrap_or_else(|| "us-east-1".into())
 }
 
-/// Collects everything the rules read, from every region, into a snapshot.
-pub async fn collect(opts: &CollectOptions) -> Snapshot {
-    let base = sdk_config(opts, Some(&home(opts))).await;
-    collect_as(opts, &base, None).await
-}
-
-/// [`collect`] through a role in another account, from the run's `base` configuration (one
-/// HTTP client and one bound on calls in flight for all accounts). If the role cannot be
-/// assumed, every call fails with that error, so the account's controls are `error`, and
-/// the other accounts are unaffected.
+/// Collects everything the rules read, from every region, into a snapshot: of the base
+/// credentials' account (`target` `None`), or through a role in another account. `base` is
+/// the run's configuration ([`sdk_config`]): one HTTP client, one bound on calls in flight
+/// and one credentials cache for all accounts. If the role cannot be assumed, every call
+/// fails with that error, so the account's controls are `error`, and the other accounts
+/// are unaffected.
 pub async fn collect_as(
     opts: &CollectOptions,
     base: &SdkConfig,
