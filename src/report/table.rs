@@ -486,6 +486,15 @@ mod tests {
         );
     }
 
+    /// The example report's RDS-3 finding, to copy.
+    fn rds3(r: &Report) -> Finding {
+        r.findings
+            .iter()
+            .find(|f| f.controls == ["RDS-3"])
+            .unwrap()
+            .clone()
+    }
+
     fn report() -> Report {
         let policy =
             crate::policy::load(&[crate::policy::PolicySource::embedded_default()]).unwrap();
@@ -599,12 +608,7 @@ mod tests {
     #[test]
     fn a_control_shows_its_worst_finding_and_its_first_resource() {
         let mut r = report();
-        let base = r
-            .findings
-            .iter()
-            .find(|f| f.controls == ["RDS-3"])
-            .unwrap()
-            .clone();
+        let base = rds3(&r);
         let mut other = base.clone();
         other.resource.id = "a-db".into();
         other.status = Status::Error;
@@ -657,12 +661,7 @@ mod tests {
     #[test]
     fn hostile_names_wide_names_and_large_counts_keep_to_80_columns() {
         let mut r = report();
-        let base = r
-            .findings
-            .iter()
-            .find(|f| f.controls == ["RDS-3"])
-            .unwrap()
-            .clone();
+        let base = rds3(&r);
         // Many failing resources, names in CJK (two columns each), and one that tries to
         // redraw the terminal: a carriage return and an escape sequence.
         for i in 0..1300 {
@@ -691,12 +690,7 @@ mod tests {
     #[test]
     fn a_failing_control_shows_its_errors_and_counts_resources_not_findings() {
         let mut r = report();
-        let base = r
-            .findings
-            .iter()
-            .find(|f| f.controls == ["RDS-3"])
-            .unwrap()
-            .clone();
+        let base = rds3(&r);
         // A second rule failing the same DB, and a finding that could not be judged.
         let mut again = base.clone();
         again.rule = "another-rule".into();

@@ -510,9 +510,8 @@ async fn a_saved_snapshot_evaluates_offline_to_the_same_report() {
     let env = seed(
         region,
         Options {
-            twin: false,
             example: true,
-            edge: false,
+            ..Options::default()
         },
     )
     .await;

@@ -39,9 +39,8 @@ async fn the_example_team_rules_pass_fail_error_and_skip() {
     let env = seed(
         region,
         Options {
-            twin: false,
             example: true,
-            edge: false,
+            ..Options::default()
         },
     )
     .await;
